@@ -1,0 +1,1 @@
+"""The Coaching Hub desktop app (PySide6 on qasync)."""

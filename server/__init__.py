@@ -1,0 +1,1 @@
+"""The Coaching Hub server: a Starlette app over SQLAlchemy (SQLite or PostgreSQL)."""

@@ -1,0 +1,1 @@
+"""HTTP routes: thin handlers that parse with the shared models and call a service."""

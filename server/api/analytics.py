@@ -1,0 +1,5 @@
+"""Routes of the analytics domain."""
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []

@@ -1,0 +1,137 @@
+"""Request parsing and response shaping shared by every route module."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from server.db.engine import Database
+from server.problems import ProblemError, validation_problem
+from server.services.principal import Principal
+from server.settings import Settings
+from shared.errors import ErrorCode
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+
+def database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def settings(request: Request) -> Settings:
+    value: Settings = request.app.state.settings
+    return value
+
+
+def bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+async def caller(request: Request) -> Principal:
+    """The authenticated caller (cached on the request); 401 without a valid access token."""
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    token = bearer_token(request)
+    who = await request.app.state.services.auth.authenticate(token) if token else None
+    if who is None:
+        raise ProblemError(
+            ErrorCode.UNAUTHORIZED, "Sign in first.", headers={"WWW-Authenticate": "Bearer"}
+        )
+    request.state.principal = who
+    return who
+
+
+async def json_body(request: Request) -> Any:
+    raw = await request.body()
+    try:
+        return json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProblemError(ErrorCode.VALIDATION_ERROR, f"The body is not valid JSON: {exc}") from exc
+
+
+async def parse_body(request: Request, model: type[M]) -> M:
+    data = await json_body(request)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_problem(exc) from exc
+
+
+async def parse_body_as(request: Request, adapter: TypeAdapter[T]) -> T:
+    data = await json_body(request)
+    try:
+        return adapter.validate_python(data)
+    except ValidationError as exc:
+        raise validation_problem(exc) from exc
+
+
+def parse_query(request: Request, model: type[M]) -> M:
+    try:
+        return model.model_validate(dict(request.query_params))
+    except ValidationError as exc:
+        raise validation_problem(exc) from exc
+
+
+def path_param(request: Request, name: str) -> str:
+    value: str = request.path_params[name]
+    return value
+
+
+def to_json(model: BaseModel | list[Any] | dict[str, Any]) -> Any:
+    if isinstance(model, BaseModel):
+        return model.model_dump(mode="json")
+    return model
+
+
+def json_response(
+    model: BaseModel | dict[str, Any], status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return JSONResponse(to_json(model), status_code=status_code, headers=headers)
+
+
+def etag(version: int | str) -> str:
+    """A strong ETag: the quoted version (or data-version token)."""
+    return f'"{version}"'
+
+
+def not_modified(request: Request, tag: str) -> bool:
+    candidates = request.headers.get("if-none-match")
+    if not candidates:
+        return False
+    return any(part.strip() in (tag, "*") for part in candidates.split(","))
+
+
+def versioned_response(
+    request: Request, model: BaseModel, tag: str, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """A single-resource answer with a strong ETag; 304 when the client already has it."""
+    all_headers = {"ETag": tag, **(headers or {})}
+    if status_code == 200 and not_modified(request, tag):
+        return Response(status_code=304, headers={"ETag": tag})
+    return json_response(model, status_code, all_headers)
+
+
+def required_version(request: Request) -> int:
+    """The version an ``If-Match: "N"`` names; 428 without it, 412-able by the service."""
+    header = request.headers.get("if-match")
+    if not header:
+        raise ProblemError(
+            ErrorCode.PRECONDITION_REQUIRED, 'Send If-Match: "<version>" with the ETag you last read.'
+        )
+    value = header.strip()
+    if value.startswith("W/"):
+        raise ProblemError(ErrorCode.VALIDATION_ERROR, "If-Match needs a strong ETag.")
+    value = value.strip('"')
+    if not value.isdigit():
+        raise ProblemError(ErrorCode.VALIDATION_ERROR, 'If-Match must be a version like "3".')
+    return int(value)

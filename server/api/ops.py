@@ -1,0 +1,38 @@
+"""Operations: liveness, readiness, metrics and the OpenAPI document."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from server.api.http import database
+from server.observability import metrics_endpoint
+from server.openapi import build_openapi
+
+
+async def livez(_request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    try:
+        async with database(request).read() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure to reach the database means not ready
+        return JSONResponse({"status": "unavailable"}, status_code=503, headers={"Retry-After": "5"})
+    return JSONResponse({"status": "ok"})
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(build_openapi(request.app.routes, request.app.state.version))
+
+
+routes = [
+    Route("/livez", livez),
+    Route("/readyz", readyz),
+    Route("/metrics", metrics_endpoint),
+    Route("/openapi.json", openapi),
+    Route("/api/v1/openapi.json", openapi),
+]

@@ -1,0 +1,5 @@
+"""Routes of the sync domain."""
+
+from starlette.routing import BaseRoute
+
+routes: list[BaseRoute] = []

@@ -1,0 +1,91 @@
+"""The engine and the two kinds of transaction every service uses.
+
+``Database.read()`` is one consistent snapshot (``REPEATABLE READ`` on PostgreSQL, one ``BEGIN``
+on SQLite). ``Database.write()`` is one atomic write (``BEGIN IMMEDIATE`` on SQLite, so writers
+queue on the database lock instead of failing half-way).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from server.settings import Settings
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # Take transaction control away from the driver so BEGIN is ours (see _sqlite_on_begin).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    kwargs: dict[str, Any] = {
+        "pool_size": settings.pool_size,
+        "max_overflow": 0,
+        "pool_timeout": settings.pool_timeout,
+        "pool_pre_ping": False,
+    }
+    if settings.is_sqlite:
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    engine = create_async_engine(settings.database_url, **kwargs)
+    if settings.is_sqlite:
+        event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+class Database:
+    """Owns the engine; hands out read snapshots and write transactions."""
+
+    def __init__(self, settings: Settings, engine: AsyncEngine | None = None) -> None:
+        self.settings = settings
+        self.engine = engine or create_engine(settings)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        if self.is_sqlite:
+            self._read_bind = self.engine
+            self._write_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        else:
+            self._read_bind = self.engine.execution_options(isolation_level="REPEATABLE READ")
+            self._write_bind = self.engine
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """One read snapshot: every statement inside sees the same committed state."""
+        async with AsyncSession(self._read_bind, expire_on_commit=False) as session:
+            async with session.begin():
+                yield session
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncSession]:
+        """One atomic write transaction; committed on success, rolled back on any error."""
+        async with AsyncSession(self._write_bind, expire_on_commit=False) as session:
+            async with session.begin():
+                yield session
+
+    def pool_status(self) -> tuple[int, int]:
+        """(connections checked out, pool size)."""
+        pool: Any = self.engine.pool
+        checked_out = pool.checkedout() if hasattr(pool, "checkedout") else 0
+        return checked_out, self.settings.pool_size
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

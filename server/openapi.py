@@ -1,0 +1,87 @@
+"""The OpenAPI document, generated from the routes' shared pydantic models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import models_json_schema
+from starlette.routing import BaseRoute
+
+from server.api.routing import ApiRoute
+from shared.errors import PROBLEM_MEDIA_TYPE, Problem
+
+REF_TEMPLATE = "#/components/schemas/{model}"
+
+
+def _schema(annotation: Any, components: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        _, defs = models_json_schema([(annotation, "validation")], ref_template=REF_TEMPLATE)
+        components.update(defs.get("$defs", {}))
+        return {"$ref": REF_TEMPLATE.format(model=annotation.__name__)}
+    schema = TypeAdapter(annotation).json_schema(ref_template=REF_TEMPLATE)
+    components.update(schema.pop("$defs", {}))
+    return schema
+
+
+def _parameters(route: ApiRoute, components: dict[str, Any]) -> list[dict[str, Any]]:
+    params: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in route.param_convertors
+    ]
+    query = route.contract.query
+    if query is not None:
+        schema = query.model_json_schema(ref_template=REF_TEMPLATE)
+        components.update(schema.pop("$defs", {}))
+        required = set(schema.get("required", []))
+        for name, prop in schema.get("properties", {}).items():
+            params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
+    for header in route.contract.headers:
+        params.append({"name": header, "in": "header", "required": header != "If-None-Match", "schema": {"type": "string"}})
+    return params
+
+
+def build_openapi(routes: list[BaseRoute], version: str) -> dict[str, Any]:
+    components: dict[str, Any] = {}
+    problem = _schema(Problem, components)
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        if not isinstance(route, ApiRoute):
+            continue
+        contract = route.contract
+        responses: dict[str, Any] = {}
+        success: dict[str, Any] = {"description": "OK"}
+        if contract.response is not None:
+            success["content"] = {"application/json": {"schema": _schema(contract.response, components)}}
+        responses[str(contract.status)] = success
+        for status in sorted({422, *contract.errors, *((401,) if contract.auth else ())}):
+            responses[str(status)] = {
+                "description": "Problem",
+                "content": {PROBLEM_MEDIA_TYPE: {"schema": problem}},
+            }
+        operation: dict[str, Any] = {
+            "summary": contract.summary,
+            "operationId": f"{route.method.lower()}_{route.name}",
+            "parameters": _parameters(route, components),
+            "responses": responses,
+        }
+        if contract.body is not None:
+            body_schema = (
+                {"type": "string"} if contract.body is str else _schema(contract.body, components)
+            )
+            operation["requestBody"] = {
+                "required": True,
+                "content": {contract.body_media_type: {"schema": body_schema}},
+            }
+        if contract.auth:
+            operation["security"] = [{"bearer": []}]
+        paths.setdefault(route.path, {})[route.method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Coaching Hub API", "version": version},
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
