@@ -34,7 +34,8 @@ def _message(mail: MailOutbox) -> EmailMessage:
     message["To"] = mail.recipient
     message["Subject"] = mail.subject
     message["Message-ID"] = f"<{mail.id}@coachhub.local>"
-    message.set_content(mail.body)
+    # 8bit keeps every line intact (quoted-printable would fold the reset link).
+    message.set_content(mail.body, cte="8bit")
     return message
 
 
