@@ -33,7 +33,7 @@ async def update_versioned(
         .where(where, version_column == expected_version)
         .values(**values, version=version_column + 1)
         .returning(model)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
     row = result.scalar_one_or_none()
     if row is None:
