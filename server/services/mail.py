@@ -41,7 +41,7 @@ def _message(mail: MailOutbox) -> EmailMessage:
 
 def _write_eml(mail_dir: Path, mail: MailOutbox) -> None:
     mail_dir.mkdir(parents=True, exist_ok=True)
-    stamp = mail.created_at.strftime("%Y%m%dT%H%M%S")
+    stamp = mail.created_at.strftime("%Y%m%dT%H%M%S.%f")
     path = mail_dir / f"{stamp}-{mail.id}.eml"
     temporary = path.with_suffix(".tmp")
     temporary.write_bytes(bytes(_message(mail)))
