@@ -5,14 +5,38 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from shared.directory import Agent, Kpi, Team
+from shared.types import EntityId, Period
 
 Trend = Literal["up", "down", "flat"]
 
+TARGET_SCORE = 100.0
+"""A score of 100 means the KPIs reach their targets on (weighted) average."""
+
+
+def below_target(score: float | None) -> bool:
+    """Whether an agent's score counts towards ``below_target_count`` (no score: not counted)."""
+    return score is not None and score < TARGET_SCORE
+
+
+class TeamDashboardQuery(BaseModel):
+    """``?period=YYYY-MM[&team_id=]``; without ``team_id`` the caller's own (or first) team."""
+
+    period: Period
+    team_id: EntityId | None = None
+
+
+class PeriodQuery(BaseModel):
+    """``?period=YYYY-MM`` of the manager dashboard and the scorecard."""
+
+    period: Period = Field(description="The KPI month, YYYY-MM")
+
 
 class AgentRow(BaseModel):
+    """One agent on the team dashboard: the period's KPI values and score against the previous."""
+
     agent: Agent
     metrics: dict[str, float | None]
     score: float | None
@@ -21,11 +45,15 @@ class AgentRow(BaseModel):
 
 
 class TeamSummary(BaseModel):
+    """``avg_score``: mean of the agents' scores; ``below_target_count``: agents scoring under 100."""
+
     avg_score: float | None
     below_target_count: int
 
 
 class TeamDashboard(BaseModel):
+    """A team for one period, computed from one read snapshot taken at ``as_of``."""
+
     team: Team
     period: str
     as_of: datetime
@@ -40,6 +68,8 @@ class UserRef(BaseModel):
 
 
 class TeamOverview(BaseModel):
+    """One team on the manager dashboard; scores are over its active agents with a score."""
+
     team: Team
     leader: UserRef | None
     agent_count: int
@@ -50,12 +80,16 @@ class TeamOverview(BaseModel):
 
 
 class ManagerDashboard(BaseModel):
+    """Every team in the caller's scope side by side, from one read snapshot."""
+
     period: str
     as_of: datetime
     teams: list[TeamOverview]
 
 
 class ScorecardKpi(BaseModel):
+    """A KPI on the scorecard: ``delta`` = value - previous month, ``year_avg`` over 12 months."""
+
     code: str
     name: str
     unit: str
@@ -73,6 +107,8 @@ class HistoryPoint(BaseModel):
 
 
 class Scorecard(BaseModel):
+    """One agent for one period with the 12-month history ending there, from one read snapshot."""
+
     agent: Agent
     period: str
     as_of: datetime

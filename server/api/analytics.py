@@ -1,5 +1,76 @@
-"""Routes of the analytics domain."""
+"""Dashboards, scorecards and the monthly metrics import."""
 
-from starlette.routing import BaseRoute
+from __future__ import annotations
 
-routes: list[BaseRoute] = []
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.api.http import caller, database, etag, json_response, parse_query, path_param, versioned_response
+from server.api.routing import api
+from server.problems import ProblemError
+from server.services.analytics import AnalyticsService
+from server.services.metrics_import import MAX_IMPORT_BYTES, import_metrics_csv
+from shared.admin import ImportResult
+from shared.analytics import ManagerDashboard, PeriodQuery, Scorecard, TeamDashboard, TeamDashboardQuery
+from shared.errors import ErrorCode
+
+CSV_MEDIA_TYPES = ("text/csv", "text/plain", "application/csv")
+
+
+def _service(request: Request) -> AnalyticsService:
+    return AnalyticsService(database(request))
+
+
+async def team_dashboard(request: Request) -> Response:
+    who = await caller(request)
+    query = parse_query(request, TeamDashboardQuery)
+    answer = await _service(request).team_dashboard(who, query.period, query.team_id)
+    return versioned_response(request, answer.body, etag(answer.version))
+
+
+async def manager_dashboard(request: Request) -> Response:
+    who = await caller(request)
+    query = parse_query(request, PeriodQuery)
+    answer = await _service(request).manager_dashboard(who, query.period)
+    return versioned_response(request, answer.body, etag(answer.version))
+
+
+async def scorecard(request: Request) -> Response:
+    who = await caller(request)
+    query = parse_query(request, PeriodQuery)
+    answer = await _service(request).scorecard(who, path_param(request, "agent_id"), query.period)
+    return versioned_response(request, answer.body, etag(answer.version))
+
+
+async def import_metrics(request: Request) -> Response:
+    who = await caller(request)
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type not in CSV_MEDIA_TYPES:
+        raise ProblemError(ErrorCode.VALIDATION_ERROR, "Send the metrics as a text/csv body.")
+    raw = await request.body()
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise ProblemError(
+            ErrorCode.VALIDATION_ERROR,
+            f"The file is larger than {MAX_IMPORT_BYTES // 1_000_000} MB; split it.",
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ProblemError(ErrorCode.VALIDATION_ERROR, "The file is not UTF-8 text.") from exc
+    return json_response(await import_metrics_csv(database(request), text, who))
+
+
+routes = [
+    api("/dashboards/team", "GET", team_dashboard, query=TeamDashboardQuery, response=TeamDashboard,
+        headers=("If-None-Match",), errors=(403, 404),
+        summary="One team's agents, KPIs and scores for a period (default: your own team)"),
+    api("/dashboards/manager", "GET", manager_dashboard, query=PeriodQuery, response=ManagerDashboard,
+        headers=("If-None-Match",), errors=(403,),
+        summary="Every team in your scope side by side for a period"),
+    api("/agents/{agent_id}/scorecard", "GET", scorecard, query=PeriodQuery, response=Scorecard,
+        headers=("If-None-Match",), errors=(404,),
+        summary="One agent's KPIs against target, the previous month and the 12-month history"),
+    api("/admin/metrics/import", "POST", import_metrics, body=str, body_media_type="text/csv",
+        response=ImportResult, errors=(403,),
+        summary="Upsert monthly KPI values from CSV (employee_code,period,kpi,value); all or nothing"),
+]
