@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.auth import Contract
 from shared.types import EntityId, UtcDatetime
@@ -168,3 +168,27 @@ Resolution = Annotated[Reschedule | Decline | Override, Field(discriminator="act
 class ResolveResult(BaseModel):
     session: Session
     displaced: Session | None = None
+
+
+class SessionQuery(BaseModel):
+    """Filters and paging of ``GET /sessions``; ``from``/``to`` select sessions overlapping them."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: UtcDatetime | None = Field(default=None, alias="from")
+    to: UtcDatetime | None = None
+    agent_id: EntityId | None = None
+    coach_id: EntityId | None = None
+    team_id: EntityId | None = None
+    status: SessionStatus | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=500)
+
+
+class FreeSlotQuery(BaseModel):
+    """``GET /sessions/free-slots``: ``coach_id`` defaults to the caller."""
+
+    agent_id: EntityId
+    coach_id: EntityId | None = None
+    date: date
+    duration_minutes: int = Field(default=30, ge=15, le=240)
