@@ -8,7 +8,7 @@ import getpass
 import os
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from server.db.migrate import upgrade
 from server.services.passwords import Passwords
 from server.settings import Settings
 
-Command = Callable[[argparse.Namespace, Settings], Awaitable[int]]
+Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -67,9 +67,8 @@ async def _seed_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _create_user(args: argparse.Namespace, settings: Settings) -> int:
-    from shared.admin import UserCreate
-
     from server.services.admin import AdminService
+    from shared.admin import UserCreate
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -78,8 +77,12 @@ async def _create_user(args: argparse.Namespace, settings: Settings) -> int:
     else:
         password = getpass.getpass("Password: ")
     data = UserCreate(
-        email=args.email, name=args.name, role=args.role, password=password,
-        team_id=args.team_id, employee_code=args.employee_code,
+        email=args.email,
+        name=args.name,
+        role=args.role,
+        password=password,
+        team_id=args.team_id,
+        employee_code=args.employee_code,
     )
     db = Database(settings)
     try:
@@ -94,7 +97,7 @@ async def _import_metrics(args: argparse.Namespace, settings: Settings) -> int:
     from server.problems import ProblemError
     from server.services.metrics_import import import_metrics_csv
 
-    text = Path(args.file).read_text(encoding="utf-8-sig")
+    text = await asyncio.to_thread(Path(args.file).read_text, encoding="utf-8-sig")
     db = Database(settings)
     try:
         result = await import_metrics_csv(db, text, None)
@@ -198,8 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings.from_env()
     if args.command in SYNC_COMMANDS:
         return SYNC_COMMANDS[args.command](args, settings)
-    result: Any = asyncio.run(ASYNC_COMMANDS[args.command](args, settings))
-    return int(result)
+    return asyncio.run(ASYNC_COMMANDS[args.command](args, settings))
 
 
 if __name__ == "__main__":

@@ -22,8 +22,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter("coachhub_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("coachhub_request_seconds", "HTTP request latency", ["method", "route"])
-POOL_IN_USE = Gauge("coachhub_db_requests_in_flight", "Requests holding a database slot", multiprocess_mode="livesum")
-POOL_WAITING = Gauge("coachhub_db_requests_waiting", "Requests waiting for a database slot", multiprocess_mode="livesum")
+POOL_IN_USE = Gauge(
+    "coachhub_db_requests_in_flight", "Requests holding a database slot", multiprocess_mode="livesum"
+)
+POOL_WAITING = Gauge(
+    "coachhub_db_requests_waiting", "Requests waiting for a database slot", multiprocess_mode="livesum"
+)
 SHED_REQUESTS = Counter("coachhub_shed_requests_total", "Requests answered 503 overloaded")
 
 

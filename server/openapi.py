@@ -37,7 +37,14 @@ def _parameters(route: ApiRoute, components: dict[str, Any]) -> list[dict[str, A
         for name, prop in schema.get("properties", {}).items():
             params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
     for header in route.contract.headers:
-        params.append({"name": header, "in": "header", "required": header != "If-None-Match", "schema": {"type": "string"}})
+        params.append(
+            {
+                "name": header,
+                "in": "header",
+                "required": header != "If-None-Match",
+                "schema": {"type": "string"},
+            }
+        )
     return params
 
 
@@ -66,9 +73,7 @@ def build_openapi(routes: list[BaseRoute], version: str) -> dict[str, Any]:
             "responses": responses,
         }
         if contract.body is not None:
-            body_schema = (
-                {"type": "string"} if contract.body is str else _schema(contract.body, components)
-            )
+            body_schema = {"type": "string"} if contract.body is str else _schema(contract.body, components)
             operation["requestBody"] = {
                 "required": True,
                 "content": {contract.body_media_type: {"schema": body_schema}},

@@ -49,7 +49,9 @@ def validation_problem(error: ValidationError) -> ProblemError:
         {"loc": list(item["loc"]), "message": item["msg"], "type": item["type"]}
         for item in error.errors(include_url=False, include_input=False)
     ]
-    return ProblemError(ErrorCode.VALIDATION_ERROR, "The request body or parameters are not valid.", errors=errors)
+    return ProblemError(
+        ErrorCode.VALIDATION_ERROR, "The request body or parameters are not valid.", errors=errors
+    )
 
 
 async def _on_problem(_request: Request, exc: Exception) -> Response:

@@ -32,7 +32,7 @@ class ErrorCode(StrEnum):
         return _STATUS[self]
 
     @property
-    def title(self) -> str:
+    def summary(self) -> str:
         return _TITLES[self]
 
 
@@ -90,7 +90,7 @@ class Problem(BaseModel):
     def of(cls, code: ErrorCode, detail: str = "", **extra: Any) -> Problem:
         return cls(
             type=f"https://coachhub.example/problems/{code.value}",
-            title=code.title,
+            title=code.summary,
             status=code.status,
             detail=detail,
             code=code,

@@ -22,7 +22,9 @@ async def _admin(request: Request) -> AdminService:
 async def create_user(request: Request) -> Response:
     service = await _admin(request)
     user = await service.create_user(await parse_body(request, UserCreate))
-    return json_response(user, 201, {"ETag": etag(user.version), "Location": f"/api/v1/admin/users/{user.id}"})
+    return json_response(
+        user, 201, {"ETag": etag(user.version), "Location": f"/api/v1/admin/users/{user.id}"}
+    )
 
 
 async def patch_user(request: Request) -> Response:
@@ -35,7 +37,9 @@ async def patch_user(request: Request) -> Response:
 async def create_team(request: Request) -> Response:
     service = await _admin(request)
     team = await service.create_team(await parse_body(request, TeamCreate))
-    return json_response(team, 201, {"ETag": etag(team.version), "Location": f"/api/v1/admin/teams/{team.id}"})
+    return json_response(
+        team, 201, {"ETag": etag(team.version), "Location": f"/api/v1/admin/teams/{team.id}"}
+    )
 
 
 async def patch_team(request: Request) -> Response:
@@ -54,14 +58,54 @@ async def update_kpi(request: Request) -> Response:
 
 WRITE_ERRORS = (403, 404, 412, 428)
 routes = [
-    api("/admin/users", "POST", create_user, body=UserCreate, response=auth.User, status=201,
-        errors=(403,), summary="Create a user"),
-    api("/admin/users/{id}", "PATCH", patch_user, body=UserPatch, response=auth.User,
-        headers=("If-Match",), errors=WRITE_ERRORS, summary="Change a user's role, team, name or active flag"),
-    api("/admin/teams", "POST", create_team, body=TeamCreate, response=directory.Team, status=201,
-        errors=(403,), summary="Create a team"),
-    api("/admin/teams/{id}", "PATCH", patch_team, body=TeamPatch, response=directory.Team,
-        headers=("If-Match",), errors=WRITE_ERRORS, summary="Rename a team or change its leader or manager"),
-    api("/admin/kpis/{code}", "PUT", update_kpi, body=KpiUpdate, response=directory.Kpi,
-        headers=("If-Match",), errors=WRITE_ERRORS, summary="Change a KPI's target or weight"),
+    api(
+        "/admin/users",
+        "POST",
+        create_user,
+        body=UserCreate,
+        response=auth.User,
+        status=201,
+        errors=(403,),
+        summary="Create a user",
+    ),
+    api(
+        "/admin/users/{id}",
+        "PATCH",
+        patch_user,
+        body=UserPatch,
+        response=auth.User,
+        headers=("If-Match",),
+        errors=WRITE_ERRORS,
+        summary="Change a user's role, team, name or active flag",
+    ),
+    api(
+        "/admin/teams",
+        "POST",
+        create_team,
+        body=TeamCreate,
+        response=directory.Team,
+        status=201,
+        errors=(403,),
+        summary="Create a team",
+    ),
+    api(
+        "/admin/teams/{id}",
+        "PATCH",
+        patch_team,
+        body=TeamPatch,
+        response=directory.Team,
+        headers=("If-Match",),
+        errors=WRITE_ERRORS,
+        summary="Rename a team or change its leader or manager",
+    ),
+    api(
+        "/admin/kpis/{code}",
+        "PUT",
+        update_kpi,
+        body=KpiUpdate,
+        response=directory.Kpi,
+        headers=("If-Match",),
+        errors=WRITE_ERRORS,
+        summary="Change a KPI's target or weight",
+    ),
 ]

@@ -35,7 +35,14 @@ async def list_kpis(request: Request) -> Response:
 
 routes = [
     api("/teams", "GET", list_teams, response=TeamList, summary="Teams in the caller's scope"),
-    api("/agents", "GET", list_agents, query=AgentQuery, response=AgentList, errors=(404,),
-        summary="Agents in the caller's scope, optionally of one team"),
+    api(
+        "/agents",
+        "GET",
+        list_agents,
+        query=AgentQuery,
+        response=AgentList,
+        errors=(404,),
+        summary="Agents in the caller's scope, optionally of one team",
+    ),
     api("/kpis", "GET", list_kpis, response=KpiList, summary="KPI definitions"),
 ]

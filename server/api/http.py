@@ -42,11 +42,9 @@ async def caller(request: Request) -> Principal:
     if cached is not None:
         return cached
     token = bearer_token(request)
-    who = await request.app.state.services.auth.authenticate(token) if token else None
+    who: Principal | None = await request.app.state.services.auth.authenticate(token) if token else None
     if who is None:
-        raise ProblemError(
-            ErrorCode.UNAUTHORIZED, "Sign in first.", headers={"WWW-Authenticate": "Bearer"}
-        )
+        raise ProblemError(ErrorCode.UNAUTHORIZED, "Sign in first.", headers={"WWW-Authenticate": "Bearer"})
     request.state.principal = who
     return who
 
@@ -112,7 +110,11 @@ def not_modified(request: Request, tag: str) -> bool:
 
 
 def versioned_response(
-    request: Request, model: BaseModel, tag: str, status_code: int = 200, headers: dict[str, str] | None = None
+    request: Request,
+    model: BaseModel,
+    tag: str,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     """A single-resource answer with a strong ETag; 304 when the client already has it."""
     all_headers = {"ETag": tag, **(headers or {})}

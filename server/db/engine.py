@@ -70,16 +70,14 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """One read snapshot: every statement inside sees the same committed state."""
-        async with AsyncSession(self._read_bind, expire_on_commit=False) as session:
-            async with session.begin():
-                yield session
+        async with AsyncSession(self._read_bind, expire_on_commit=False) as session, session.begin():
+            yield session
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One atomic write transaction; committed on success, rolled back on any error."""
-        async with AsyncSession(self._write_bind, expire_on_commit=False) as session:
-            async with session.begin():
-                yield session
+        async with AsyncSession(self._write_bind, expire_on_commit=False) as session, session.begin():
+            yield session
 
     def pool_status(self) -> tuple[int, int]:
         """(connections checked out, pool size)."""

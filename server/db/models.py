@@ -33,8 +33,10 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
 
 class User(Base):
     __tablename__ = "users"
@@ -53,6 +55,7 @@ class User(Base):
     created_at: Mapped[Timestamp]
     updated_at: Mapped[Timestamp]
 
+
 class Team(Base):
     __tablename__ = "teams"
 
@@ -64,6 +67,7 @@ class Team(Base):
     created_at: Mapped[Timestamp]
     updated_at: Mapped[Timestamp]
 
+
 class Kpi(Base):
     __tablename__ = "kpis"
 
@@ -74,6 +78,7 @@ class Kpi(Base):
     target: Mapped[float] = mapped_column(Float)
     weight: Mapped[float] = mapped_column(Float)
     version: Mapped[int] = mapped_column(Integer, default=1)
+
 
 class Metric(Base):
     """One KPI value of one agent for one month; written only by the import (upsert)."""
@@ -88,6 +93,7 @@ class Metric(Base):
     updated_at: Mapped[Timestamp]
 
     __table_args__ = (Index("ix_metrics_period_agent", "period", "agent_id"),)
+
 
 class CoachingSession(Base):
     """A booked coaching session, ``[starts_at, ends_at)``.
@@ -118,6 +124,7 @@ class CoachingSession(Base):
         Index("ix_sessions_status", "status"),
     )
 
+
 class IdempotencyKey(Base):
     """A client's ``Idempotency-Key``, scoped to its user, with the stored response."""
 
@@ -133,6 +140,7 @@ class IdempotencyKey(Base):
     locked_until: Mapped[Timestamp]
     created_at: Mapped[Timestamp] = mapped_column(index=True)
 
+
 class PasswordResetToken(Base):
     __tablename__ = "password_reset_tokens"
 
@@ -142,6 +150,7 @@ class PasswordResetToken(Base):
     expires_at: Mapped[Timestamp]
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[Timestamp]
+
 
 class AuthToken(Base):
     """An access or refresh token, stored as its sha256; ``family_id`` groups one login."""
@@ -158,12 +167,14 @@ class AuthToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[Timestamp]
 
+
 class RateLimitCounter(Base):
     __tablename__ = "rate_limit_counters"
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     window_start: Mapped[Timestamp]
     count: Mapped[int] = mapped_column(Integer)
+
 
 class SyncCounter(Base):
     """One row per named counter. Taking the next change sequence updates this row inside the
@@ -174,6 +185,7 @@ class SyncCounter(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger)
+
 
 class Change(Base):
     """The sync change log: one row per write to a synced entity, in commit order."""
@@ -192,6 +204,7 @@ class Change(Base):
 
     __table_args__ = (Index("ix_changes_entity", "entity", "entity_id"),)
 
+
 class MailOutbox(Base):
     __tablename__ = "mail_outbox"
 
@@ -202,6 +215,7 @@ class MailOutbox(Base):
     created_at: Mapped[Timestamp]
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
+
 class SyncMutation(Base):
     """A pushed mutation's stored result, so a replayed ``mutation_id`` applies nothing."""
 
@@ -211,4 +225,3 @@ class SyncMutation(Base):
     mutation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[Timestamp] = mapped_column(index=True)
-

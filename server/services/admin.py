@@ -148,12 +148,16 @@ class AdminService:
             await _require_role(session, values.get("leader_id"), Role.TEAM_LEADER, "leader_id")
             await _require_role(session, values.get("manager_id"), Role.MANAGER, "manager_id")
             values["updated_at"] = utcnow()
-            team = await update_versioned(session, Team, Team.id == team_id, expected_version, values, to_team)
+            team = await update_versioned(
+                session, Team, Team.id == team_id, expected_version, values, to_team
+            )
             await record_changes(session, [ChangeRecord("team", team.id, team.version, team_id=team.id)])
             return to_team(team)
 
     async def update_kpi(self, code: str, expected_version: int, data: KpiUpdate) -> directory.Kpi:
-        values = {name: getattr(data, name) for name in data.model_fields_set if getattr(data, name) is not None}
+        values = {
+            name: getattr(data, name) for name in data.model_fields_set if getattr(data, name) is not None
+        }
         if not values:
             raise _invalid("Give a target and/or a weight.")
         async with self.db.write() as session:

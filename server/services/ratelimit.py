@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import case, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,10 +23,10 @@ async def hit(session: AsyncSession, key: str, window_seconds: int) -> int:
     """Count one event for ``key`` in the current window (atomic upsert); returns the count."""
     now = utcnow()
     cutoff = now - timedelta(seconds=window_seconds)
-    table = RateLimitCounter.__table__
-    statement = _insert(session)(table).values(key=key, window_start=now, count=1)
+    table: Any = RateLimitCounter.__table__
+    insert: Any = _insert(session)(table).values(key=key, window_start=now, count=1)
     expired = table.c.window_start < cutoff
-    statement = statement.on_conflict_do_update(
+    statement = insert.on_conflict_do_update(
         index_elements=[table.c.key],
         set_={
             "count": case((expired, 1), else_=table.c.count + 1),
@@ -40,17 +41,16 @@ async def current(session: AsyncSession, key: str, window_seconds: int) -> tuple
     """(count in the live window, seconds until it resets)."""
     row = (
         await session.execute(
-            select(RateLimitCounter.count, RateLimitCounter.window_start).where(
-                RateLimitCounter.key == key
-            )
+            select(RateLimitCounter.count, RateLimitCounter.window_start).where(RateLimitCounter.key == key)
         )
     ).first()
     if row is None:
         return 0, 0
-    remaining = window_seconds - (utcnow() - row.window_start).total_seconds()
+    remaining = window_seconds - (utcnow() - row[1]).total_seconds()
     if remaining <= 0:
         return 0, 0
-    return int(row.count), int(remaining) + 1
+    count: int = row[0]
+    return count, int(remaining) + 1
 
 
 def rate_limited(retry_after: int) -> ProblemError:

@@ -40,7 +40,7 @@ async def update_versioned(
         current = (await session.execute(_select(model, where))).scalar_one()
         raise ProblemError(
             ErrorCode.VERSION_CONFLICT,
-            f"Version {expected_version} is stale; the current version is {current.version}.",  # type: ignore[attr-defined]
+            f"Version {expected_version} is stale; the current version is {current.version}.",
             current=shape(current).model_dump(mode="json"),
         )
     return row

@@ -14,8 +14,14 @@ async def test_admin_creates_agent_and_patches_with_if_match(
     created = await client.post(
         "/api/v1/admin/users",
         headers=headers,
-        json={"email": "New.Agent@Example.com", "name": "New Agent", "role": "agent",
-              "password": "long enough pw", "team_id": team_id, "employee_code": "X1"},
+        json={
+            "email": "New.Agent@Example.com",
+            "name": "New Agent",
+            "role": "agent",
+            "password": "long enough pw",
+            "team_id": team_id,
+            "employee_code": "X1",
+        },
     )
     assert created.status_code == 201, created.text
     user = created.json()
@@ -34,23 +40,38 @@ async def test_admin_creates_agent_and_patches_with_if_match(
     assert stale.json()["code"] == "version_conflict" and stale.json()["current"]["name"] == "Renamed"
 
 
-async def test_duplicate_email_is_a_validation_error(client: httpx.AsyncClient, world: World, sign_in: Login) -> None:
+async def test_duplicate_email_is_a_validation_error(
+    client: httpx.AsyncClient, world: World, sign_in: Login
+) -> None:
     headers = await sign_in("admin")
     response = await client.post(
         "/api/v1/admin/users",
         headers=headers,
-        json={"email": world.users["manager"].email.upper(), "name": "X", "role": "manager", "password": "long enough pw"},
+        json={
+            "email": world.users["manager"].email.upper(),
+            "name": "X",
+            "role": "manager",
+            "password": "long enough pw",
+        },
     )
     assert response.status_code == 422 and response.json()["code"] == "validation_error"
 
 
-async def test_kpi_target_update_is_version_checked(client: httpx.AsyncClient, world: World, sign_in: Login) -> None:
+async def test_kpi_target_update_is_version_checked(
+    client: httpx.AsyncClient, world: World, sign_in: Login
+) -> None:
     headers = await sign_in("admin")
-    ok = await client.put("/api/v1/admin/kpis/csat", headers={**headers, "If-Match": '"1"'}, json={"target": 88})
+    ok = await client.put(
+        "/api/v1/admin/kpis/csat", headers={**headers, "If-Match": '"1"'}, json={"target": 88}
+    )
     assert ok.status_code == 200 and ok.json()["target"] == 88 and ok.json()["version"] == 2
-    stale = await client.put("/api/v1/admin/kpis/csat", headers={**headers, "If-Match": '"1"'}, json={"weight": 3})
+    stale = await client.put(
+        "/api/v1/admin/kpis/csat", headers={**headers, "If-Match": '"1"'}, json={"weight": 3}
+    )
     assert stale.status_code == 412 and stale.json()["current"]["target"] == 88
-    unknown = await client.put("/api/v1/admin/kpis/nope", headers={**headers, "If-Match": '"1"'}, json={"weight": 3})
+    unknown = await client.put(
+        "/api/v1/admin/kpis/nope", headers={**headers, "If-Match": '"1"'}, json={"weight": 3}
+    )
     assert unknown.status_code == 404
 
 
@@ -58,12 +79,14 @@ async def test_team_patch_moves_leadership(client: httpx.AsyncClient, world: Wor
     headers = await sign_in("admin")
     team = world.teams["team_a"]
     wrong_role = await client.patch(
-        f"/api/v1/admin/teams/{team.id}", headers={**headers, "If-Match": '"1"'},
+        f"/api/v1/admin/teams/{team.id}",
+        headers={**headers, "If-Match": '"1"'},
         json={"leader_id": world.users["agent_a1"].id},
     )
     assert wrong_role.status_code == 422
     ok = await client.patch(
-        f"/api/v1/admin/teams/{team.id}", headers={**headers, "If-Match": '"1"'},
+        f"/api/v1/admin/teams/{team.id}",
+        headers={**headers, "If-Match": '"1"'},
         json={"leader_id": world.users["leader_b"].id, "name": "Renamed"},
     )
     assert ok.status_code == 200 and ok.json()["leader_id"] == world.users["leader_b"].id

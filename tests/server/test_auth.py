@@ -8,7 +8,9 @@ from tests.server.conftest import Login
 
 async def test_login_returns_tokens_and_user(client: httpx.AsyncClient, world: World) -> None:
     user = world.users["leader_a"]
-    response = await client.post("/api/v1/auth/login", json={"email": user.email.upper(), "password": PASSWORD})
+    response = await client.post(
+        "/api/v1/auth/login", json={"email": user.email.upper(), "password": PASSWORD}
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["token_type"] == "bearer"
@@ -22,8 +24,12 @@ async def test_me_lists_teams_in_scope(client: httpx.AsyncClient, world: World, 
     assert sorted(response.json()["team_ids"]) == sorted([world.teams["team_a"].id, world.teams["team_b"].id])
 
 
-async def test_wrong_password_and_unknown_email_look_the_same(client: httpx.AsyncClient, world: World) -> None:
-    wrong = await client.post("/api/v1/auth/login", json={"email": world.users["admin"].email, "password": "nope"})
+async def test_wrong_password_and_unknown_email_look_the_same(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    wrong = await client.post(
+        "/api/v1/auth/login", json={"email": world.users["admin"].email, "password": "nope"}
+    )
     unknown = await client.post("/api/v1/auth/login", json={"email": "ghost@example.com", "password": "nope"})
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json() == unknown.json()
@@ -32,24 +38,38 @@ async def test_wrong_password_and_unknown_email_look_the_same(client: httpx.Asyn
 async def test_repeated_failures_are_rate_limited(client: httpx.AsyncClient, world: World) -> None:
     email = world.users["agent_a1"].email
     for _ in range(10):
-        assert (await client.post("/api/v1/auth/login", json={"email": email, "password": "bad"})).status_code == 401
+        assert (
+            await client.post("/api/v1/auth/login", json={"email": email, "password": "bad"})
+        ).status_code == 401
     blocked = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
     assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
 
 
-async def test_refresh_rotates_and_reuse_revokes_the_whole_login(client: httpx.AsyncClient, world: World) -> None:
-    first = (await client.post("/api/v1/auth/login", json={"email": world.users["leader_a"].email, "password": PASSWORD})).json()
+async def test_refresh_rotates_and_reuse_revokes_the_whole_login(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    first = (
+        await client.post(
+            "/api/v1/auth/login", json={"email": world.users["leader_a"].email, "password": PASSWORD}
+        )
+    ).json()
     second = await client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert second.status_code == 200
     pair = second.json()
     assert pair["refresh_token"] != first["refresh_token"]
-    assert (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {pair['access_token']}"})).status_code == 200
+    assert (
+        await client.get("/api/v1/me", headers={"Authorization": f"Bearer {pair['access_token']}"})
+    ).status_code == 200
 
     reused = await client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert reused.status_code == 401 and reused.json()["code"] == "unauthorized"
     # Theft detected: the access and refresh tokens issued by the rotation are dead too.
-    assert (await client.get("/api/v1/me", headers={"Authorization": f"Bearer {pair['access_token']}"})).status_code == 401
-    assert (await client.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})).status_code == 401
+    assert (
+        await client.get("/api/v1/me", headers={"Authorization": f"Bearer {pair['access_token']}"})
+    ).status_code == 401
+    assert (
+        await client.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    ).status_code == 401
 
 
 async def test_logout_ends_the_login(client: httpx.AsyncClient, sign_in: Login) -> None:
@@ -60,7 +80,9 @@ async def test_logout_ends_the_login(client: httpx.AsyncClient, sign_in: Login) 
 
 async def test_bad_bodies_are_validation_problems(client: httpx.AsyncClient) -> None:
     for body in (b"not json", b"[]", b'{"email": "x"}', b'{"email": "a@b.co", "password": "x", "extra": 1}'):
-        response = await client.post("/api/v1/auth/login", content=body, headers={"Content-Type": "application/json"})
+        response = await client.post(
+            "/api/v1/auth/login", content=body, headers={"Content-Type": "application/json"}
+        )
         assert response.status_code == 422, body
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["code"] == "validation_error"

@@ -11,7 +11,9 @@ async def test_liveness_and_readiness(client: httpx.AsyncClient) -> None:
     assert (await client.get("/readyz")).status_code == 200
 
 
-async def test_metrics_expose_requests_and_pool(client: httpx.AsyncClient, world: World, sign_in: Login) -> None:
+async def test_metrics_expose_requests_and_pool(
+    client: httpx.AsyncClient, world: World, sign_in: Login
+) -> None:
     await client.get("/api/v1/teams", headers=await sign_in("admin"))
     text = (await client.get("/metrics")).text
     assert 'coachhub_requests_total{method="GET",route="/api/v1/teams",status="200"}' in text
@@ -24,7 +26,9 @@ async def test_openapi_is_generated_from_the_contract(client: httpx.AsyncClient)
     spec = (await client.get("/openapi.json")).json()
     assert spec["openapi"].startswith("3.")
     login = spec["paths"]["/api/v1/auth/login"]["post"]
-    assert login["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/LoginRequest"}
+    assert login["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/LoginRequest"
+    }
     assert "TokenPair" in spec["components"]["schemas"]
 
 

@@ -52,7 +52,9 @@ async def test_two_concurrent_confirms_exactly_one_wins_and_old_credentials_die(
         assert me.status_code == 401
 
 
-async def test_unknown_email_gets_the_same_answer(client: httpx.AsyncClient, world: World, settings: Settings) -> None:
+async def test_unknown_email_gets_the_same_answer(
+    client: httpx.AsyncClient, world: World, settings: Settings
+) -> None:
     known = await client.post("/api/v1/auth/password-reset", json={"email": world.users["agent_a1"].email})
     unknown = await client.post("/api/v1/auth/password-reset", json={"email": "nobody@example.com"})
     assert (known.status_code, known.json()) == (unknown.status_code, unknown.json())
@@ -61,7 +63,9 @@ async def test_unknown_email_gets_the_same_answer(client: httpx.AsyncClient, wor
     assert len(list(settings.mail_dir.glob("*.eml"))) == 1
 
 
-async def test_only_the_newest_token_is_live(client: httpx.AsyncClient, world: World, settings: Settings) -> None:
+async def test_only_the_newest_token_is_live(
+    client: httpx.AsyncClient, world: World, settings: Settings
+) -> None:
     email = world.users["agent_a1"].email
     assert settings.mail_dir is not None
     await client.post("/api/v1/auth/password-reset", json={"email": email})
@@ -69,11 +73,17 @@ async def test_only_the_newest_token_is_live(client: httpx.AsyncClient, world: W
     await client.post("/api/v1/auth/password-reset", json={"email": email})
     second = reset_token_from_mail(settings.mail_dir)
     assert first != second
-    stale = await client.post("/api/v1/auth/password-reset/confirm", json={"token": first, "new_password": NEW_PASSWORD})
+    stale = await client.post(
+        "/api/v1/auth/password-reset/confirm", json={"token": first, "new_password": NEW_PASSWORD}
+    )
     assert stale.status_code == 400 and stale.json()["code"] == "token_invalid"
-    fresh = await client.post("/api/v1/auth/password-reset/confirm", json={"token": second, "new_password": NEW_PASSWORD})
+    fresh = await client.post(
+        "/api/v1/auth/password-reset/confirm", json={"token": second, "new_password": NEW_PASSWORD}
+    )
     assert fresh.status_code == 204
-    again = await client.post("/api/v1/auth/password-reset/confirm", json={"token": second, "new_password": NEW_PASSWORD})
+    again = await client.post(
+        "/api/v1/auth/password-reset/confirm", json={"token": second, "new_password": NEW_PASSWORD}
+    )
     assert again.status_code == 400
 
 
@@ -87,13 +97,17 @@ async def test_unknown_and_expired_tokens_are_invalid(
     from shared.types import utcnow
 
     assert isinstance(db, Database) and settings.mail_dir is not None
-    unknown = await client.post("/api/v1/auth/password-reset/confirm", json={"token": "rst_nope", "new_password": NEW_PASSWORD})
+    unknown = await client.post(
+        "/api/v1/auth/password-reset/confirm", json={"token": "rst_nope", "new_password": NEW_PASSWORD}
+    )
     assert unknown.status_code == 400 and unknown.json()["code"] == "token_invalid"
     await client.post("/api/v1/auth/password-reset", json={"email": world.users["agent_a2"].email})
     token = reset_token_from_mail(settings.mail_dir)
     async with db.write() as session:
         await session.execute(update(PasswordResetToken).values(expires_at=utcnow()))
-    expired = await client.post("/api/v1/auth/password-reset/confirm", json={"token": token, "new_password": NEW_PASSWORD})
+    expired = await client.post(
+        "/api/v1/auth/password-reset/confirm", json={"token": token, "new_password": NEW_PASSWORD}
+    )
     assert expired.status_code == 400
 
 

@@ -41,12 +41,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_changes")),
     )
     with op.batch_alter_table("changes", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_changes_created_at"), ["created_at"], unique=False
-        )
-        batch_op.create_index(
-            "ix_changes_entity", ["entity", "entity_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_changes_created_at"), ["created_at"], unique=False)
+        batch_op.create_index("ix_changes_entity", ["entity", "entity_id"], unique=False)
 
     op.create_table(
         "kpis",
@@ -113,19 +109,13 @@ def upgrade() -> None:
         sa.Column("rotated_at", UtcDateTime(), nullable=True),
         sa.Column("revoked_at", UtcDateTime(), nullable=True),
         sa.Column("created_at", UtcDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_auth_tokens_user_id_users")
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_auth_tokens_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_auth_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_auth_tokens_token_hash")),
     )
     with op.batch_alter_table("auth_tokens", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_auth_tokens_family_id"), ["family_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_auth_tokens_user_id"), ["user_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_auth_tokens_family_id"), ["family_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_auth_tokens_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "coaching_sessions",
@@ -141,12 +131,8 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.Column("updated_at", UtcDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["agent_id"], ["users.id"], name=op.f("fk_coaching_sessions_agent_id_users")
-        ),
-        sa.ForeignKeyConstraint(
-            ["coach_id"], ["users.id"], name=op.f("fk_coaching_sessions_coach_id_users")
-        ),
+        sa.ForeignKeyConstraint(["agent_id"], ["users.id"], name=op.f("fk_coaching_sessions_agent_id_users")),
+        sa.ForeignKeyConstraint(["coach_id"], ["users.id"], name=op.f("fk_coaching_sessions_coach_id_users")),
         sa.ForeignKeyConstraint(
             ["created_by"],
             ["users.id"],
@@ -155,15 +141,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_coaching_sessions")),
     )
     with op.batch_alter_table("coaching_sessions", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_sessions_agent_starts", ["agent_id", "starts_at"], unique=False
-        )
-        batch_op.create_index(
-            "ix_sessions_coach_starts", ["coach_id", "starts_at"], unique=False
-        )
-        batch_op.create_index(
-            "ix_sessions_starts_id", ["starts_at", "id"], unique=False
-        )
+        batch_op.create_index("ix_sessions_agent_starts", ["agent_id", "starts_at"], unique=False)
+        batch_op.create_index("ix_sessions_coach_starts", ["coach_id", "starts_at"], unique=False)
+        batch_op.create_index("ix_sessions_starts_id", ["starts_at", "id"], unique=False)
         batch_op.create_index("ix_sessions_status", ["status"], unique=False)
 
     op.create_table(
@@ -177,15 +157,11 @@ def upgrade() -> None:
         sa.Column("response_body", sa.Text(), nullable=True),
         sa.Column("locked_until", UtcDateTime(), nullable=False),
         sa.Column("created_at", UtcDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_idempotency_keys_user_id_users")
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_idempotency_keys_user_id_users")),
         sa.PrimaryKeyConstraint("user_id", "key", name=op.f("pk_idempotency_keys")),
     )
     with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_idempotency_keys_created_at"), ["created_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_idempotency_keys_created_at"), ["created_at"], unique=False)
 
     op.create_table(
         "metrics",
@@ -195,20 +171,12 @@ def upgrade() -> None:
         sa.Column("value", sa.Float(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("updated_at", UtcDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["agent_id"], ["users.id"], name=op.f("fk_metrics_agent_id_users")
-        ),
-        sa.ForeignKeyConstraint(
-            ["kpi_code"], ["kpis.code"], name=op.f("fk_metrics_kpi_code_kpis")
-        ),
-        sa.PrimaryKeyConstraint(
-            "agent_id", "period", "kpi_code", name=op.f("pk_metrics")
-        ),
+        sa.ForeignKeyConstraint(["agent_id"], ["users.id"], name=op.f("fk_metrics_agent_id_users")),
+        sa.ForeignKeyConstraint(["kpi_code"], ["kpis.code"], name=op.f("fk_metrics_kpi_code_kpis")),
+        sa.PrimaryKeyConstraint("agent_id", "period", "kpi_code", name=op.f("pk_metrics")),
     )
     with op.batch_alter_table("metrics", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_metrics_period_agent", ["period", "agent_id"], unique=False
-        )
+        batch_op.create_index("ix_metrics_period_agent", ["period", "agent_id"], unique=False)
 
     op.create_table(
         "password_reset_tokens",
@@ -224,14 +192,10 @@ def upgrade() -> None:
             name=op.f("fk_password_reset_tokens_user_id_users"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_password_reset_tokens")),
-        sa.UniqueConstraint(
-            "token_hash", name=op.f("uq_password_reset_tokens_token_hash")
-        ),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_password_reset_tokens_token_hash")),
     )
     with op.batch_alter_table("password_reset_tokens", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_password_reset_tokens_user_id"), ["user_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_password_reset_tokens_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "sync_mutations",
@@ -239,17 +203,11 @@ def upgrade() -> None:
         sa.Column("mutation_id", sa.String(length=64), nullable=False),
         sa.Column("result", sa.JSON(), nullable=False),
         sa.Column("created_at", UtcDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name=op.f("fk_sync_mutations_user_id_users")
-        ),
-        sa.PrimaryKeyConstraint(
-            "user_id", "mutation_id", name=op.f("pk_sync_mutations")
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_sync_mutations_user_id_users")),
+        sa.PrimaryKeyConstraint("user_id", "mutation_id", name=op.f("pk_sync_mutations")),
     )
     with op.batch_alter_table("sync_mutations", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_sync_mutations_created_at"), ["created_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_sync_mutations_created_at"), ["created_at"], unique=False)
 
     op.create_table(
         "teams",
@@ -260,26 +218,16 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", UtcDateTime(), nullable=False),
         sa.Column("updated_at", UtcDateTime(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["leader_id"], ["users.id"], name=op.f("fk_teams_leader_id_users")
-        ),
-        sa.ForeignKeyConstraint(
-            ["manager_id"], ["users.id"], name=op.f("fk_teams_manager_id_users")
-        ),
+        sa.ForeignKeyConstraint(["leader_id"], ["users.id"], name=op.f("fk_teams_leader_id_users")),
+        sa.ForeignKeyConstraint(["manager_id"], ["users.id"], name=op.f("fk_teams_manager_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_teams")),
     )
     with op.batch_alter_table("teams", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_teams_leader_id"), ["leader_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_teams_manager_id"), ["manager_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_teams_leader_id"), ["leader_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_teams_manager_id"), ["manager_id"], unique=False)
     # users.team_id and teams.leader_id point at each other: add the first one last.
     with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.create_foreign_key(
-            "fk_users_team_id_teams", "teams", ["team_id"], ["id"]
-        )
+        batch_op.create_foreign_key("fk_users_team_id_teams", "teams", ["team_id"], ["id"])
 
     if op.get_context().dialect.name == "postgresql":
         # The database itself refuses two scheduled sessions overlapping for one coach or agent.
@@ -329,9 +277,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_context().dialect.name == "postgresql":
         for column in ("coach_id", "agent_id"):
-            op.execute(
-                f"ALTER TABLE coaching_sessions DROP CONSTRAINT ex_sessions_{column}_overlap"
-            )
+            op.execute(f"ALTER TABLE coaching_sessions DROP CONSTRAINT ex_sessions_{column}_overlap")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_constraint("fk_users_team_id_teams", type_="foreignkey")
     with op.batch_alter_table("teams", schema=None) as batch_op:
