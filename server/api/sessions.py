@@ -86,13 +86,15 @@ async def book_session(request: Request) -> Response:
 
 
 async def list_sessions(request: Request) -> Response:
+    who = await caller(request)
     query = parse_query(request, SessionQuery)
-    return json_response(await _sessions(request).list_sessions(await caller(request), query))
+    return json_response(await _sessions(request).list_sessions(who, query))
 
 
 async def free_slots(request: Request) -> Response:
+    who = await caller(request)
     query = parse_query(request, FreeSlotQuery)
-    items = await _sessions(request).free_slots(await caller(request), query)
+    items = await _sessions(request).free_slots(who, query)
     return json_response(SlotList(items=items))
 
 
