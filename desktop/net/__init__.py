@@ -1,0 +1,6 @@
+"""The HTTP client of the server API: bearer tokens, refresh, ETags and problem+json errors."""
+
+from desktop.net.client import ApiClient
+from desktop.net.errors import ApiError, ServerUnreachable
+
+__all__ = ["ApiClient", "ApiError", "ServerUnreachable"]
