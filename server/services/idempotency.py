@@ -99,7 +99,7 @@ class IdempotencyKeys:
         claim = outcome
 
         async def finish(session: AsyncSession, response: StoredResponse) -> None:
-            await self._complete(session, claim, response)
+            await self.complete(session, claim, response)
 
         try:
             return await work(finish), False
@@ -108,7 +108,7 @@ class IdempotencyKeys:
                 await self._release(claim)
             else:
                 async with self.db.write() as session:
-                    await self._complete(session, claim, problem_as_stored(error), required=False)
+                    await self.complete(session, claim, problem_as_stored(error), required=False)
             raise
         except BaseException:
             await self._release(claim)
@@ -169,7 +169,7 @@ class IdempotencyKeys:
             row.locked_until = lease
             return Claim(user_id, key, lease)
 
-    async def _complete(
+    async def complete(
         self, session: AsyncSession, claim: Claim, response: StoredResponse, *, required: bool = True
     ) -> None:
         result = await session.execute(
