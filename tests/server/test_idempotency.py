@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 
 from server.db.engine import Database
 from server.db.models import CoachingSession, IdempotencyKey
+from server.problems import ProblemError
 from server.services.idempotency import (
     Claim,
     IdempotencyKeys,
@@ -17,7 +18,6 @@ from server.services.idempotency import (
     purge_idempotency_keys,
     request_fingerprint,
 )
-from server.problems import ProblemError
 from server.settings import Settings
 from shared.errors import ErrorCode
 from shared.types import utcnow
@@ -131,7 +131,9 @@ async def test_a_retry_takes_over_a_key_whose_first_attempt_died(
     assert isinstance(dead, Claim)
     async with db.write() as session:  # the process died; its lease ran out
         await session.execute(
-            update(IdempotencyKey).where(IdempotencyKey.key == "k-6").values(locked_until=utcnow() - timedelta(seconds=1))
+            update(IdempotencyKey)
+            .where(IdempotencyKey.key == "k-6")
+            .values(locked_until=utcnow() - timedelta(seconds=1))
         )
     retry = await book(client, leader, body, key="k-6")
     assert retry.status_code == 201
@@ -172,8 +174,6 @@ async def test_an_expired_key_may_be_used_again(
     agent = world.users["agent_a1"].id
     await book(client, leader, booking(agent, "10:00", "10:30"), key="reused-later")
     async with db.write() as session:
-        await session.execute(
-            update(IdempotencyKey).values(created_at=utcnow() - timedelta(hours=25))
-        )
+        await session.execute(update(IdempotencyKey).values(created_at=utcnow() - timedelta(hours=25)))
     later = await book(client, leader, booking(agent, "12:00", "12:30"), key="reused-later")
     assert later.status_code == 201 and "idempotent-replayed" not in later.headers

@@ -132,20 +132,26 @@ async def test_booking_rules_answer_with_the_documented_codes(
 async def test_who_may_book_whom(client: httpx.AsyncClient, world: World, sign_in: Login) -> None:
     u = world.users
     manager_for_leader = await book(
-        client, await sign_in("manager"), booking(u["agent_b1"].id, "10:00", "10:30", coach_id=u["leader_b"].id)
+        client,
+        await sign_in("manager"),
+        booking(u["agent_b1"].id, "10:00", "10:30", coach_id=u["leader_b"].id),
     )
     assert manager_for_leader.status_code == 201
     assert manager_for_leader.json()["coach_id"] == u["leader_b"].id
     assert manager_for_leader.json()["created_by"] == u["manager"].id
     leader_with_manager = await book(
-        client, await sign_in("leader_a"), booking(u["agent_a1"].id, "11:00", "11:30", coach_id=u["manager"].id)
+        client,
+        await sign_in("leader_a"),
+        booking(u["agent_a1"].id, "11:00", "11:30", coach_id=u["manager"].id),
     )
     assert leader_with_manager.status_code == 201
     admin_anyone = await book(
         client, await sign_in("admin"), booking(u["agent_c1"].id, "10:00", "10:30", coach_id=u["leader_c"].id)
     )
     assert admin_anyone.status_code == 201
-    manager_other_team = await book(client, await sign_in("manager"), booking(u["agent_c1"].id, "12:00", "12:30"))
+    manager_other_team = await book(
+        client, await sign_in("manager"), booking(u["agent_c1"].id, "12:00", "12:30")
+    )
     assert manager_other_team.status_code == 404
 
 
@@ -188,7 +194,8 @@ async def test_version_grows_by_exactly_one_per_write(
         row = await session.get(CoachingSession, created["id"])
         assert row is not None and row.version == len(edits) + 1
         logged = await session.scalars(
-            select(Change.version).where(Change.entity == "session", Change.entity_id == created["id"])
+            select(Change.version)
+            .where(Change.entity == "session", Change.entity_id == created["id"])
             .order_by(Change.seq)
         )
         assert list(logged) == list(range(1, len(edits) + 2))
@@ -260,11 +267,15 @@ async def test_rescheduling_obeys_the_overlap_rule(
     assert only_one_time.status_code == 422
 
 
-async def test_free_slots_leave_out_busy_time(client: httpx.AsyncClient, world: World, sign_in: Login) -> None:
+async def test_free_slots_leave_out_busy_time(
+    client: httpx.AsyncClient, world: World, sign_in: Login
+) -> None:
     leader = await sign_in("leader_a")
     agent = world.users["agent_a1"].id
     assert (await book(client, leader, booking(agent, "09:00", "12:00"))).status_code == 201
-    assert (await book(client, leader, booking(world.users["agent_a2"].id, "13:00", "16:30"))).status_code == 201
+    assert (
+        await book(client, leader, booking(world.users["agent_a2"].id, "13:00", "16:30"))
+    ).status_code == 201
     response = await client.get(
         "/api/v1/sessions/free-slots",
         params={"agent_id": agent, "date": "2031-03-04", "duration_minutes": "60"},

@@ -21,7 +21,13 @@ def iso(moment: datetime) -> str:
 
 
 def booking(agent_id: str, starts: str, ends: str, **extra: Any) -> dict[str, Any]:
-    return {"agent_id": agent_id, "starts_at": iso(at(starts)), "ends_at": iso(at(ends)), "topic": "1:1", **extra}
+    return {
+        "agent_id": agent_id,
+        "starts_at": iso(at(starts)),
+        "ends_at": iso(at(ends)),
+        "topic": "1:1",
+        **extra,
+    }
 
 
 async def book(
