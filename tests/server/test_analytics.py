@@ -35,7 +35,7 @@ async def import_rows(db: Database, rows: list[tuple[str, str, str, float]]) -> 
 
 
 def on_target(code: str, period: str, factor: float = 1.0) -> list[tuple[str, str, str, float]]:
-    """All five KPIs at ``factor`` × their target (attainment = factor)."""
+    """All five KPIs at ``factor`` times their target (attainment = factor)."""
     return [
         (code, period, "aht", round(360 / factor, 6)),
         (code, period, "csat", 85 * factor),
@@ -89,14 +89,16 @@ async def test_team_dashboard_of_a_team_without_metrics(
 async def test_manager_dashboard_lists_the_managers_teams(
     client: httpx.AsyncClient, scored: World, sign_in: Login
 ) -> None:
-    response = await client.get(f"/api/v1/dashboards/manager?period={PERIOD}", headers=await sign_in("manager"))
+    url = f"/api/v1/dashboards/manager?period={PERIOD}"
+    response = await client.get(url, headers=await sign_in("manager"))
     assert response.status_code == 200, response.text
     body = response.json()
     teams = {row["team"]["id"]: row for row in body["teams"]}
     assert set(teams) == {scored.teams["team_a"].id, scored.teams["team_b"].id}
     team_a = teams[scored.teams["team_a"].id]
     assert team_a["leader"] == {"id": scored.users["leader_a"].id, "name": "Leader A"}
-    assert (team_a["agent_count"], team_a["avg_score"], team_a["min_score"], team_a["max_score"]) == (2, 75.0, 50.0, 100.0)
+    figures = [team_a[k] for k in ("agent_count", "avg_score", "min_score", "max_score")]
+    assert figures == [2, 75.0, 50.0, 100.0]
     assert team_a["below_target_count"] == 1
     team_b = teams[scored.teams["team_b"].id]
     assert (team_b["agent_count"], team_b["avg_score"], team_b["min_score"]) == (1, None, None)
@@ -142,7 +144,9 @@ async def test_dashboards_need_a_signed_in_user(client: httpx.AsyncClient, world
 # --- scope ----------------------------------------------------------------------------------------
 
 
-async def test_team_leader_sees_no_other_team(client: httpx.AsyncClient, world: World, sign_in: Login) -> None:
+async def test_team_leader_sees_no_other_team(
+    client: httpx.AsyncClient, world: World, sign_in: Login
+) -> None:
     headers = await sign_in("leader_a")
     for team in ("team_b", "team_c"):
         response = await client.get(
@@ -163,7 +167,9 @@ async def test_manager_sees_only_their_teams(client: httpx.AsyncClient, world: W
     assert team_b.status_code == 200
     team_c = await client.get(f"{url}&team_id={world.teams['team_c'].id}", headers=headers)
     assert team_c.status_code == 404
-    other = await client.get(f"/api/v1/dashboards/manager?period={PERIOD}", headers=await sign_in("other_manager"))
+    other = await client.get(
+        f"/api/v1/dashboards/manager?period={PERIOD}", headers=await sign_in("other_manager")
+    )
     assert [row["team"]["id"] for row in other.json()["teams"]] == [world.teams["team_c"].id]
 
 
@@ -254,7 +260,9 @@ async def test_etag_changes_with_kpi_settings_and_membership(
     headers = await sign_in(viewer)
     tag = (await client.get(url, headers=headers)).headers["etag"]
     async with scored.db.write() as session:
-        await session.execute(update(Kpi).where(Kpi.code == "csat").values(target=80.0, version=Kpi.version + 1))
+        await session.execute(
+            update(Kpi).where(Kpi.code == "csat").values(target=80.0, version=Kpi.version + 1)
+        )
     response = await client.get(url, headers={**headers, "If-None-Match": tag})
     assert response.status_code == 200
     tag = response.headers["etag"]
@@ -288,7 +296,9 @@ async def test_scorecard_etag_tracks_its_history_months(
 # --- a fixed number of statements, whatever the size ----------------------------------------------
 
 
-async def _count(client: httpx.AsyncClient, db: Database, url: str, headers: dict[str, str]) -> tuple[int, list[int]]:
+async def _count(
+    client: httpx.AsyncClient, db: Database, url: str, headers: dict[str, str]
+) -> tuple[int, list[int]]:
     with StatementLog(db.engine.sync_engine) as log:
         response = await client.get(url, headers=headers)
     assert response.status_code == 200, response.text
@@ -311,9 +321,9 @@ async def test_team_dashboard_statements_do_not_grow_with_the_team(
             client, world.db, f"/api/v1/agents/{scorecard_agent}/scorecard?period={PERIOD}", headers
         )
     with capsys.disabled():
-        print(f"\n[{world.db.engine.dialect.name}] team dashboard statements (total, per transaction): {counts}")
+        print(f"\n[{world.db.engine.dialect.name}] team dashboard statements (total, per tx): {counts}")
     assert counts[5] == counts[50]
-    total, per_transaction = counts[50]
+    _total, per_transaction = counts[50]
     assert per_transaction[0] == 1  # authentication, its own statement before the snapshot
     assert len(per_transaction) == 2 and per_transaction[1] <= 3
     assert counts["scorecard-5"][1] == [1, 3]
