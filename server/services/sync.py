@@ -29,21 +29,16 @@ from server.db.models import Change as ChangeRow
 from server.db.models import CoachingSession, Kpi, Metric, SyncCounter, Team, User
 from server.services.changes import CHANGES_COUNTER, metric_entity_id, split_metric_entity_id
 from server.services.principal import Principal
+from server.services.sessions import session_json
 from server.services.shapes import to_kpi, to_team, to_user
 from server.services.sync_cursor import Cursor, cursor_expired
 from server.services.sync_scope import SyncScope, load_sync_scope
-from shared.sessions import Session
 from shared.sync import Change, ChangesPage, Entity
 from shared.types import utcnow
 
 PURGED_THROUGH = "purged_through"
 
 Key = tuple[str, ...]
-
-
-def session_data(row: CoachingSession) -> dict[str, Any]:
-    """A coaching session row as the API shows it."""
-    return Session.model_validate(row, from_attributes=True).model_dump(mode="json")
 
 
 @dataclass(frozen=True)
@@ -120,7 +115,7 @@ FEEDS: dict[str, RowFeed | MetricFeed] = {
     "user": RowFeed("user", User, User.id, lambda scope: scope.users(), to_user),
     "metric": MetricFeed(),
     "session": RowFeed("session", CoachingSession, CoachingSession.id,
-                       lambda scope: scope.agents(CoachingSession.agent_id), session_data),
+                       lambda scope: scope.sessions(), session_json),
 }
 SNAPSHOT_ORDER: tuple[Entity, ...] = ("kpi", "team", "user", "metric", "session")
 

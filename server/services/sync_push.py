@@ -21,9 +21,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.engine import Database
-from server.db.models import CoachingSession, SyncMutation
+from server.db.models import SyncMutation
 from server.problems import ProblemError
 from server.services.principal import Principal
+from server.services.sessions import SessionService
 from server.settings import Settings
 from shared.errors import ErrorCode
 from shared.sessions import SessionCreate, SessionPatch, SessionStatus
@@ -104,12 +105,10 @@ class PushService:
         return claimed is not None
 
     async def _apply(self, db: EnlistedDatabase, who: Principal, mutation: Mutation) -> MutationResult:
-        from server.services.sessions import SessionService
-
         sessions = SessionService(db, self.settings)
         try:
             if mutation.type == "create_session":
-                return await self._create(db, sessions, who, mutation)
+                return await self._create(sessions, who, mutation)
             if mutation.base_version is None:
                 return _rejected(mutation, ErrorCode.PRECONDITION_REQUIRED, "An update needs base_version.")
             patch = SessionPatch.model_validate(mutation.data)
@@ -120,16 +119,10 @@ class PushService:
         except ProblemError as exc:
             return _problem_result(mutation, exc)
 
-    async def _create(
-        self, db: EnlistedDatabase, sessions: Any, who: Principal, mutation: Mutation
-    ) -> MutationResult:
+    async def _create(self, sessions: SessionService, who: Principal, mutation: Mutation) -> MutationResult:
         if mutation.data.get("id", mutation.session_id) != mutation.session_id:
             return _rejected(mutation, ErrorCode.VALIDATION_ERROR, "data.id differs from session_id.")
         data = SessionCreate.model_validate({**mutation.data, "id": mutation.session_id})
-        async with db.read() as session:
-            if await session.get(CoachingSession, mutation.session_id) is not None:
-                detail = "A session with this id already exists."
-                return _rejected(mutation, ErrorCode.VALIDATION_ERROR, detail)
         created = await sessions.create(who, data, park_on_conflict=True)
         if created.status == SessionStatus.CONFLICT:
             return MutationResult(

@@ -2,7 +2,7 @@
 
 - agent: their own user row, their team, their metrics and sessions;
 - team leader / manager: the teams they lead / manage, those teams' agents, leaders and
-  managers, and the agents' metrics and sessions;
+  managers, the agents' metrics and sessions, and the sessions they coach (as ``GET /sessions``);
 - admin: everything. Everyone sees every KPI.
 
 The scope is read inside the feed's own snapshot, and its digest travels in the cursor: when it
@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from server.db.models import Change, Team, User
+from server.db.models import Change, CoachingSession, Team, User
 from server.services.principal import Principal, load_team_scope
 from shared.auth import Role
 
@@ -67,6 +67,12 @@ class SyncScope:
             return false()
         return column.in_(select(User.id).where(User.team_id.in_(self.team_ids)))
 
+    def sessions(self) -> ColumnElement[bool]:
+        """Sessions in scope: their agent's, or (leaders and managers) coached by the reader."""
+        if self.team_ids is None or self.role is Role.AGENT:
+            return self.agents(CoachingSession.agent_id)
+        return or_(self.agents(CoachingSession.agent_id), CoachingSession.coach_id == self.user_id)
+
     def relevant_changes(self) -> ColumnElement[bool]:
         """Change rows that may concern this reader: in scope before or after the write.
 
@@ -82,11 +88,13 @@ class SyncScope:
             moved = or_(Change.team_id.in_(self.team_ids), Change.previous_team_id.in_(self.team_ids))
             users = or_(Change.entity_id.in_(self.people), moved, self.agents(Change.entity_id))
             owned = or_(moved, self.agents(Change.agent_id))
+        coached = select(CoachingSession.id).where(CoachingSession.coach_id == self.user_id)
         return or_(
             Change.entity == "kpi",
             and_(Change.entity == "team", Change.entity_id.in_(self.team_ids)),
             and_(Change.entity == "user", users),
-            and_(Change.entity.in_(("metric", "session")), owned),
+            and_(Change.entity == "metric", owned),
+            and_(Change.entity == "session", or_(owned, Change.entity_id.in_(coached))),
         )
 
 
