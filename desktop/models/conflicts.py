@@ -1,0 +1,156 @@
+"""Everything waiting for a decision: booking clashes and fields both sides edited."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+from desktop.models import palette
+from desktop.models.formatting import format_time_range
+from desktop.models.roles import ID_ROLE, OBJECT_ROLE, SORT_ROLE
+from shared.sessions import BookingConflict
+
+Index = QModelIndex | QPersistentModelIndex
+ConflictKind = Literal["booking", "merge"]
+
+COLUMNS = ("Kind", "Session", "When", "What happened")
+FIELD_LABELS = {"starts_at": "time", "ends_at": "time", "topic": "topic", "notes": "notes",
+                "status": "status", "coach_id": "coach"}
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictItem:
+    """One row: ``payload`` is the ``BookingConflict`` or the cache's conflict record behind it."""
+
+    kind: ConflictKind
+    id: str
+    title: str
+    when: datetime | None
+    detail: str
+    payload: Any
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None
+
+
+def booking_item(conflict: BookingConflict) -> ConflictItem:
+    count = len(conflict.clashes_with)
+    return ConflictItem(
+        kind="booking",
+        id=conflict.session.id,
+        title=conflict.session.topic,
+        when=conflict.session.starts_at,
+        detail=f"Clashes with {count} session{'s' if count != 1 else ''}; "
+        f"{len(conflict.suggestions)} free slots suggested",
+        payload=conflict,
+    )
+
+
+def merge_item(record: Any) -> ConflictItem:
+    """A record with ``base``/``mine``/``theirs`` dicts and the ``fields`` both sides changed."""
+    theirs: Mapping[str, Any] = record.theirs or {}
+    mine: Mapping[str, Any] = record.mine or {}
+    labels = sorted({FIELD_LABELS.get(name, name) for name in record.fields})
+    return ConflictItem(
+        kind="merge",
+        id=record.id,
+        title=str(theirs.get("topic") or mine.get("topic") or "Session"),
+        when=_parse_time(theirs.get("starts_at") or mine.get("starts_at")),
+        detail=f"Changed here and on the server: {', '.join(labels)}",
+        payload=record,
+    )
+
+
+def rejected_booking_item(record: Any) -> ConflictItem:
+    """A local booking the server refused because its slot was taken meanwhile."""
+    attempted: Mapping[str, Any] = record.attempted or {}
+    return ConflictItem(
+        kind="booking",
+        id=record.id,
+        title=str(attempted.get("topic") or "Session"),
+        when=_parse_time(attempted.get("starts_at")),
+        detail=record.detail or "The slot was taken before this booking reached the server",
+        payload=record,
+    )
+
+
+def conflict_item(conflict: Any) -> ConflictItem:
+    if isinstance(conflict, ConflictItem):
+        return conflict
+    if isinstance(conflict, BookingConflict):
+        return booking_item(conflict)
+    if hasattr(conflict, "attempted"):
+        return rejected_booking_item(conflict)
+    return merge_item(conflict)
+
+
+class ConflictListModel(QAbstractTableModel):
+    """Booking conflicts first, then merge conflicts, each in time order."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._items: list[ConflictItem] = []
+
+    def set_conflicts(self, booking: Iterable[Any] = (), merge: Iterable[Any] = ()) -> None:
+        items = [conflict_item(c) for c in booking] + [conflict_item(c) for c in merge]
+        self.beginResetModel()
+        self._items = sorted(items, key=lambda i: (i.kind != "booking", i.when is None, i.when or 0, i.id))
+        self.endResetModel()
+
+    def item(self, row: int) -> ConflictItem:
+        return self._items[row]
+
+    def items(self) -> list[ConflictItem]:
+        return list(self._items)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._items)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self._items):
+            return None
+        item = self._items[index.row()]
+        column = index.column()
+        if role == ID_ROLE:
+            return item.id
+        if role == OBJECT_ROLE:
+            return item
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                return "Booking clash" if item.kind == "booking" else "Edit conflict"
+            if column == 1:
+                return item.title
+            if column == 2:
+                when = item.when
+                if when is None:
+                    return "—"
+                return f"{when.astimezone():%a %d %b %Y %H:%M}"
+            return item.detail
+        if role == SORT_ROLE:
+            return (item.kind, item.when.timestamp() if item.when else 0.0)
+        if role == Qt.ItemDataRole.ForegroundRole and column == 0:
+            return palette.STATUS_FOREGROUND["conflict"]
+        if role == Qt.ItemDataRole.ToolTipRole and item.when is not None and isinstance(item.payload, BookingConflict):
+            session = item.payload.session
+            return format_time_range(session.starts_at, session.ends_at)
+        return None

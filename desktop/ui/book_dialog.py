@@ -1,0 +1,216 @@
+"""Book (or reschedule) a coaching session; a clash shows what it hits and offers free slots."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from PySide6.QtCore import QDate, QDateTime, QTime, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTimeEdit,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from desktop.models.formatting import EN_DASH, format_time_range
+from desktop.ui.widgets import Banner, error_text
+from shared.directory import Agent
+from shared.sessions import Session, Slot
+
+LENGTHS_MINUTES = (30, 45, 60, 90, 120)
+
+
+def next_quarter_hour(now: datetime | None = None) -> datetime:
+    now = (now or datetime.now()).astimezone().replace(second=0, microsecond=0)
+    return now + timedelta(minutes=(15 - now.minute % 15) % 15 or 15)
+
+
+class BookSessionDialog(QDialog):
+    """New booking (``session`` None) or reschedule of ``session``; ``sig_booked(Session)`` on success."""
+
+    sig_booked = Signal(object)
+    sig_clash_shown = Signal()
+
+    def __init__(
+        self,
+        sessions: Any,
+        agents: Iterable[Agent],
+        *,
+        session: Session | None = None,
+        starts_at: datetime | None = None,
+        agent_id: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._sessions = sessions
+        self._session = session
+        self._names = {agent.id: agent.name for agent in agents}
+        self.setWindowTitle("Reschedule session" if session else "Book a coaching session")
+        self.setMinimumWidth(520)
+
+        self.agent = QComboBox()
+        for agent_key, name in sorted(self._names.items(), key=lambda item: item[1].casefold()):
+            self.agent.addItem(name, agent_key)
+        self.date = QDateEdit(calendarPopup=True)
+        self.date.setDisplayFormat("ddd dd MMM yyyy")
+        self.time = QTimeEdit()
+        self.time.setDisplayFormat("HH:mm")
+        self.length = QComboBox()
+        for minutes in LENGTHS_MINUTES:
+            self.length.addItem(f"{minutes} minutes" if minutes < 60 else f"{minutes / 60:g} h", minutes)
+        self.length.setCurrentIndex(LENGTHS_MINUTES.index(60))
+        self.topic = QLineEdit()
+        self.topic.setPlaceholderText("e.g. Call handling, CSAT follow-up")
+        self.notes = QPlainTextEdit()
+        self.notes.setPlaceholderText("Preparation notes (optional)")
+        self.notes.setFixedHeight(80)
+
+        start = starts_at or (session.starts_at if session else next_quarter_hour())
+        self.set_start(start)
+        if session is not None:
+            agent_id = session.agent_id
+            self.topic.setText(session.topic)
+            self.notes.setPlainText(session.notes)
+            self.length.setCurrentIndex(self._length_index(session.ends_at - session.starts_at))
+            for widget in (self.agent, self.topic, self.notes):
+                widget.setEnabled(False)
+        if agent_id is not None and (index := self.agent.findData(agent_id)) >= 0:
+            self.agent.setCurrentIndex(index)
+
+        self.banner = Banner()
+        self.clash = self._clash_panel()
+        self.submit_button = QPushButton("Reschedule" if session else "Book session", objectName="primary")
+        self.submit_button.setDefault(True)
+        self.submit_button.clicked.connect(self.submit)
+        cancel = QPushButton("Cancel")
+        cancel.clicked.connect(self.reject)
+
+        when = QHBoxLayout()
+        when.addWidget(self.date, 2)
+        when.addWidget(self.time, 1)
+        when.addWidget(self.length, 1)
+        form = QFormLayout()
+        form.setVerticalSpacing(10)
+        form.addRow("Agent", self.agent)
+        form.addRow("When", when)
+        form.addRow("Topic", self.topic)
+        form.addRow("Notes", self.notes)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(cancel)
+        buttons.addWidget(self.submit_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(22, 18, 22, 18)
+        layout.setSpacing(12)
+        title = QLabel(self.windowTitle(), objectName="pageTitle")
+        layout.addWidget(title)
+        layout.addWidget(self.banner)
+        layout.addLayout(form)
+        layout.addWidget(self.clash)
+        layout.addLayout(buttons)
+
+    # -- fields --------------------------------------------------------------------------------
+    @staticmethod
+    def _length_index(length: timedelta) -> int:
+        minutes = int(length.total_seconds() // 60)
+        return min(range(len(LENGTHS_MINUTES)), key=lambda i: abs(LENGTHS_MINUTES[i] - minutes))
+
+    def set_start(self, moment: datetime) -> None:
+        local = moment.astimezone()
+        self.date.setDate(QDate(local.year, local.month, local.day))
+        self.time.setTime(QTime(local.hour, local.minute))
+
+    def starts_at(self) -> datetime:
+        moment = QDateTime(self.date.date(), self.time.time())
+        return moment.toPython().astimezone()  # type: ignore[no-any-return]
+
+    def ends_at(self) -> datetime:
+        return self.starts_at() + timedelta(minutes=int(self.length.currentData()))
+
+    # -- the clash panel ---------------------------------------------------------------------
+    def _clash_panel(self) -> QFrame:
+        panel = QFrame(objectName="banner")
+        panel.setProperty("kind", "warning")
+        self.clash_text = QLabel("")
+        self.clash_text.setWordWrap(True)
+        self.suggestion_row = QHBoxLayout()
+        self.suggestion_row.setSpacing(6)
+        layout = QVBoxLayout(panel)
+        layout.setContentsMargins(12, 10, 12, 10)
+        layout.addWidget(self.clash_text)
+        layout.addWidget(QLabel("Free slots nearby — pick one to book it:"))
+        layout.addLayout(self.suggestion_row)
+        panel.hide()
+        self.suggestion_buttons: list[QPushButton] = []
+        return panel
+
+    def show_clash(self, conflicts: Iterable[Session], suggestions: Iterable[Slot]) -> None:
+        lines = [
+            f"• {format_time_range(s.starts_at, s.ends_at)} — {self._names.get(s.agent_id, 'another agent')}: "
+            f"{s.topic}"
+            for s in conflicts
+        ]
+        self.clash_text.setText("<b>That time is taken.</b> It clashes with:<br>" + "<br>".join(lines))
+        for button in self.suggestion_buttons:
+            self.suggestion_row.removeWidget(button)
+            button.deleteLater()
+        self.suggestion_buttons = []
+        for slot in suggestions:
+            start, end = slot.starts_at.astimezone(), slot.ends_at.astimezone()
+            button = QPushButton(f"{start:%a %d %b} {start:%H:%M}{EN_DASH}{end:%H:%M}", objectName="slot")
+            button.clicked.connect(lambda _checked=False, chosen=slot: self.pick_suggestion(chosen))
+            self.suggestion_row.addWidget(button)
+            self.suggestion_buttons.append(button)
+        if not self.suggestion_buttons:
+            self.suggestion_row.addWidget(QLabel("No free slot that day; try another date."))
+        self.clash.show()
+        self.adjustSize()
+        self.sig_clash_shown.emit()
+
+    def pick_suggestion(self, slot: Slot) -> None:
+        """Take the suggested slot (keeping its length) and book it straight away."""
+        self.set_start(slot.starts_at)
+        self.length.setCurrentIndex(self._length_index(slot.ends_at - slot.starts_at))
+        self.submit()
+
+    # -- submit --------------------------------------------------------------------------------
+    @asyncSlot()
+    async def submit(self) -> None:
+        if self._session is None and not self.topic.text().strip():
+            self.banner.show_message("Give the session a topic.", "error")
+            return
+        if self.agent.currentData() is None:
+            self.banner.show_message("Pick an agent.", "error")
+            return
+        self.submit_button.setEnabled(False)
+        try:
+            if self._session is None:
+                booked = await self._sessions.book(
+                    str(self.agent.currentData()), self.starts_at(), self.ends_at(),
+                    self.topic.text().strip(), self.notes.toPlainText(),
+                )
+            else:
+                booked = await self._sessions.reschedule(self._session, self.starts_at(), self.ends_at())
+        except Exception as error:  # noqa: BLE001 - a clash or a refusal is shown, never fatal
+            if hasattr(error, "suggestions"):
+                self.banner.hide()
+                self.show_clash(getattr(error, "conflicts", []), error.suggestions)
+            else:
+                self.banner.show_message(error_text(error), "error")
+            return
+        finally:
+            self.submit_button.setEnabled(True)
+        self.sig_booked.emit(booked)
+        self.accept()

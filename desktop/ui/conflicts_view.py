@@ -1,0 +1,268 @@
+"""Conflicts: booking clashes (pick a suggested slot or decline) and edit conflicts (mine/theirs/edit)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from desktop.models import ConflictItem, ConflictListModel
+from desktop.models.conflicts import FIELD_LABELS
+from desktop.models.formatting import EN_DASH, format_time_range
+from desktop.ui.tables import DataTable
+from desktop.ui.view_base import ScreenView
+from desktop.ui.widgets import error_text
+from shared.sessions import BookingConflict, Slot
+
+EMPTY_PAGE, BOOKING_PAGE, MERGE_PAGE = range(3)
+
+
+def _clear(layout: QVBoxLayout | QHBoxLayout | QGridLayout) -> None:
+    while layout.count():
+        child = layout.takeAt(0)
+        if child.widget() is not None:
+            child.widget().deleteLater()
+        elif child.layout() is not None:
+            _clear(child.layout())  # type: ignore[arg-type]
+
+
+def _show_value(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    return str(value)
+
+
+class ConflictsView(ScreenView):
+    """``sig_count_changed(int)`` feeds the navigation badge."""
+
+    sig_count_changed = Signal(int)
+    sig_resolved = Signal()
+
+    def __init__(self, conflicts: Any, parent: QWidget | None = None) -> None:
+        super().__init__("Conflicts", parent)
+        self._conflicts = conflicts
+        self._names: dict[str, str] = {}
+        self.model = ConflictListModel(self)
+        self.table = DataTable(self.model)
+        self.table.clicked.connect(lambda index: self.show_item(self.model.item(self.table.source_row(index))))
+        self.details = QStackedWidget()
+        empty = QLabel("Nothing waiting for you. Clashes and edits that need a decision appear here.",
+                       objectName="muted")
+        empty.setWordWrap(True)
+        empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.details.addWidget(empty)
+        self.details.addWidget(self._booking_page())
+        self.details.addWidget(self._merge_page())
+        splitter = QSplitter()
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.details)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        self.body.addWidget(splitter, 1)
+        self.current: ConflictItem | None = None
+
+    def set_agent_names(self, names: dict[str, str]) -> None:
+        self._names = dict(names)
+
+    # -- pages ---------------------------------------------------------------------------------
+    def _booking_page(self) -> QWidget:
+        page = QFrame(objectName="card")
+        self.booking_title = QLabel("", objectName="sectionTitle")
+        self.booking_text = QLabel("")
+        self.booking_text.setWordWrap(True)
+        self.booking_text.setTextFormat(Qt.TextFormat.RichText)
+        self.slot_buttons = QHBoxLayout()
+        self.decline_reason = QLineEdit()
+        self.decline_reason.setPlaceholderText("Reason (sent with the decline)")
+        self.decline_button = QPushButton("Decline booking")
+        self.decline_button.clicked.connect(lambda: self.decline())
+        decline = QHBoxLayout()
+        decline.addWidget(self.decline_reason, 1)
+        decline.addWidget(self.decline_button)
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(16, 14, 16, 14)
+        layout.setSpacing(10)
+        layout.addWidget(self.booking_title)
+        layout.addWidget(self.booking_text)
+        layout.addWidget(QLabel("Move it to a free slot:"))
+        layout.addLayout(self.slot_buttons)
+        layout.addSpacing(8)
+        layout.addLayout(decline)
+        layout.addStretch(1)
+        return page
+
+    def _merge_page(self) -> QWidget:
+        page = QFrame(objectName="card")
+        self.merge_title = QLabel("", objectName="sectionTitle")
+        intro = QLabel("You and someone else changed the same fields. Choose, for each field, which "
+                       "version to keep, or write your own.")
+        intro.setWordWrap(True)
+        self.merge_grid = QGridLayout()
+        self.merge_grid.setHorizontalSpacing(14)
+        self.merge_grid.setVerticalSpacing(8)
+        self.apply_merge_button = QPushButton("Apply my choices", objectName="primary")
+        self.apply_merge_button.clicked.connect(lambda: self.apply_merge())
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.apply_merge_button)
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(16, 14, 16, 14)
+        layout.setSpacing(10)
+        layout.addWidget(self.merge_title)
+        layout.addWidget(intro)
+        layout.addLayout(self.merge_grid)
+        layout.addStretch(1)
+        layout.addLayout(buttons)
+        self._choices: dict[str, tuple[QButtonGroup, QLineEdit, Any, Any]] = {}
+        return page
+
+    # -- loading -------------------------------------------------------------------------------
+    async def load(self, is_current: Callable[[], bool]) -> None:
+        booking = await self._conflicts.booking_conflicts()
+        merge = await self._conflicts.merge_conflicts()
+        if not is_current():
+            return
+        self.model.set_conflicts(booking, merge)
+        count = self.model.rowCount()
+        self.header.subtitle.setText(
+            f"{count} waiting for a decision" if count else "All clear — nothing to decide."
+        )
+        self.sig_count_changed.emit(count)
+        keep = self.current.id if self.current else None
+        items = self.model.items()
+        chosen = next((i for i in items if i.id == keep), items[0] if items else None)
+        if chosen is None:
+            self.current = None
+            self.details.setCurrentIndex(EMPTY_PAGE)
+        else:
+            self.table.select_id(chosen.id)
+            self.show_item(chosen)
+
+    def show_item(self, item: ConflictItem) -> None:
+        self.current = item
+        if item.kind == "merge":
+            self._show_merge(item)
+        else:
+            self._show_booking(item)
+
+    def _show_booking(self, item: ConflictItem) -> None:
+        _clear(self.slot_buttons)
+        self.booking_title.setText(f"Booking clash — {item.title}")
+        conflict = item.payload
+        if isinstance(conflict, BookingConflict):
+            session = conflict.session
+            clashes = "".join(
+                f"<li>{format_time_range(s.starts_at, s.ends_at)} — "
+                f"{self._names.get(s.agent_id, 'agent')}: {s.topic}</li>"
+                for s in conflict.clashes_with
+            )
+            self.booking_text.setText(
+                f"<b>{self._names.get(session.agent_id, 'Agent')}</b>, "
+                f"{format_time_range(session.starts_at, session.ends_at)}<br>"
+                f"Booked offline; by the time it synced the slot was taken by:<ul>{clashes}</ul>"
+            )
+            for slot in conflict.suggestions:
+                self.slot_buttons.addWidget(self._slot_button(slot))
+            self.decline_button.setEnabled(True)
+        else:
+            self.booking_text.setText(item.detail)
+            self.decline_button.setEnabled(True)
+        if not self.slot_buttons.count():
+            self.slot_buttons.addWidget(QLabel("No free slot suggested; decline, or rebook from Sessions."))
+        self.slot_buttons.addStretch(1)
+        self.details.setCurrentIndex(BOOKING_PAGE)
+
+    def _slot_button(self, slot: Slot) -> QPushButton:
+        start, end = slot.starts_at.astimezone(), slot.ends_at.astimezone()
+        button = QPushButton(f"{start:%a %d %b} {start:%H:%M}{EN_DASH}{end:%H:%M}", objectName="slot")
+        button.clicked.connect(lambda _checked=False, chosen=slot: self.reschedule_to(chosen))
+        return button
+
+    def _show_merge(self, item: ConflictItem) -> None:
+        _clear(self.merge_grid)
+        self._choices = {}
+        record = item.payload
+        self.merge_title.setText(f"Edit conflict — {item.title}")
+        for column, heading in enumerate(("Field", "Before", "Mine", "Theirs", "Keep")):
+            label = QLabel(f"<b>{heading}</b>")
+            self.merge_grid.addWidget(label, 0, column)
+        for row, name in enumerate(dict.fromkeys(record.fields), start=1):
+            mine, theirs = record.mine.get(name), record.theirs.get(name)
+            self.merge_grid.addWidget(QLabel(FIELD_LABELS.get(name, name).capitalize()), row, 0)
+            for column, value in ((1, record.base.get(name)), (2, mine), (3, theirs)):
+                cell = QLabel(_show_value(value))
+                cell.setWordWrap(True)
+                cell.setMaximumWidth(220)
+                self.merge_grid.addWidget(cell, row, column)
+            group = QButtonGroup(self)
+            keep = QHBoxLayout()
+            edited = QLineEdit(_show_value(mine) if mine is not None else "")
+            edited.setEnabled(False)
+            for button_id, text in enumerate(("Mine", "Theirs", "Edit")):
+                radio = QRadioButton(text)
+                group.addButton(radio, button_id)
+                keep.addWidget(radio)
+            group.button(0).setChecked(True)
+            group.idToggled.connect(lambda button_id, on, box=edited: box.setEnabled(on and button_id == 2)
+                                    if button_id == 2 else None)
+            keep.addWidget(edited)
+            self.merge_grid.addLayout(keep, row, 4)
+            self._choices[name] = (group, edited, mine, theirs)
+        self.details.setCurrentIndex(MERGE_PAGE)
+
+    def merge_choice(self, field: str, choice: str, edited: str | None = None) -> None:
+        """Pick ``mine``, ``theirs`` or ``edit`` for a field (the buttons do the same)."""
+        group, box, _mine, _theirs = self._choices[field]
+        group.button({"mine": 0, "theirs": 1, "edit": 2}[choice]).setChecked(True)
+        if edited is not None:
+            box.setText(edited)
+
+    def chosen_values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, (group, box, mine, theirs) in self._choices.items():
+            values[name] = {0: mine, 1: theirs}.get(group.checkedId(), box.text())
+        return values
+
+    # -- resolving -----------------------------------------------------------------------------
+    @asyncSlot()
+    async def reschedule_to(self, slot: Slot) -> None:
+        await self._resolve(lambda: self._conflicts.resolve_booking(self.current.payload, slot))  # type: ignore[union-attr]
+
+    @asyncSlot()
+    async def decline(self) -> None:
+        reason = self.decline_reason.text().strip() or "Declined by manager"
+        await self._resolve(lambda: self._conflicts.decline_booking(self.current.payload, reason))  # type: ignore[union-attr]
+
+    @asyncSlot()
+    async def apply_merge(self) -> None:
+        values = self.chosen_values()
+        await self._resolve(lambda: self._conflicts.resolve_merge(self.current.payload, values))  # type: ignore[union-attr]
+
+    async def _resolve(self, call: Callable[[], Any]) -> None:
+        if self.current is None:
+            return
+        try:
+            await call()
+        except Exception as error:  # noqa: BLE001
+            self.banner.show_message(error_text(error), "error")
+            return
+        self.banner.show_message("Resolved.", "success")
+        self.current = None
+        self.sig_resolved.emit()
+        self.refresh()

@@ -1,0 +1,199 @@
+"""The main window: navigation, the four screens, the status bar and the keyboard shortcuts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from desktop.ui.conflicts_view import ConflictsView
+from desktop.ui.dashboard_view import DashboardView
+from desktop.ui.scorecard_view import ScorecardView
+from desktop.ui.sessions_view import SessionsView
+from desktop.ui.status_bar import SyncStatusBar
+from desktop.ui.widgets import error_text
+from shared.auth import Me
+from shared.directory import Agent
+
+DASHBOARD, SCORECARD, SESSIONS, CONFLICTS = range(4)
+SCREEN_NAMES = ("Dashboard", "Scorecard", "Sessions", "Conflicts")
+ROLE_NAMES = {"team_leader": "Team leader", "manager": "Manager", "admin": "Administrator", "agent": "Agent"}
+
+
+class MainWindow(QMainWindow):
+    """Built from the app's services and the signed-in user; no globals."""
+
+    sig_sign_out_requested = Signal()
+
+    def __init__(self, services: Any, me: Me, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.me = me
+        self.setWindowTitle("Coaching Hub")
+        self.resize(1280, 800)
+
+        self.dashboard = DashboardView(services.dashboards, me)
+        self.scorecard = ScorecardView(services.dashboards)
+        self.sessions = SessionsView(services.sessions)
+        self.conflicts = ConflictsView(services.conflicts)
+        self.screens = QStackedWidget()
+        for view in (self.dashboard, self.scorecard, self.sessions, self.conflicts):
+            self.screens.addWidget(view)
+
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self._sidebar())
+        layout.addWidget(self.screens, 1)
+        self.setCentralWidget(central)
+        self.status = SyncStatusBar()
+        self.setStatusBar(self.status)
+
+        self._connect()
+        self._shortcuts()
+        self.show_screen(DASHBOARD)
+
+    # -- layout --------------------------------------------------------------------------------
+    def _sidebar(self) -> QFrame:
+        sidebar = QFrame(objectName="sidebar")
+        sidebar.setFixedWidth(210)
+        self.nav = QListWidget(objectName="nav")
+        for index, name in enumerate(SCREEN_NAMES):
+            self.nav.addItem(name)
+            self.nav.item(index).setToolTip(f"Ctrl+{index + 1}")
+        self.nav.currentRowChanged.connect(self._nav_changed)
+        user = QLabel(f"{self.me.name}\n{ROLE_NAMES.get(self.me.role.value, self.me.role.value)}",
+                      objectName="userLabel")
+        self.sync_button = QPushButton("Sync now (F5)")
+        self.sign_out_button = QPushButton("Sign out")
+        self.sign_out_button.clicked.connect(self.sig_sign_out_requested.emit)
+        layout = QVBoxLayout(sidebar)
+        layout.setContentsMargins(12, 16, 12, 14)
+        layout.addWidget(QLabel("Coaching Hub", objectName="brand"))
+        layout.addWidget(self.nav, 1)
+        layout.addWidget(user)
+        layout.addWidget(self.sync_button)
+        layout.addWidget(self.sign_out_button)
+        return sidebar
+
+    def _connect(self) -> None:
+        services = self.services
+        self.sync_button.clicked.connect(lambda: self.sync_now())
+        services.sync.sig_status.connect(self.status.show_status)
+        services.sync.sig_data_changed.connect(self.refresh_all)
+        services.conflicts.sig_count.connect(self.set_conflict_count)
+        self.conflicts.sig_count_changed.connect(self.set_conflict_count)
+        self.dashboard.sig_open_scorecard.connect(self.open_scorecard)
+        self.dashboard.sig_loaded.connect(self._dashboard_loaded)
+        self.scorecard.sig_loaded.connect(
+            lambda: self.status.show_as_of(self.scorecard.model.scorecard.as_of if self.scorecard.model.scorecard
+                                           else None))
+
+    def _shortcuts(self) -> None:
+        bindings = {
+            **{f"Ctrl+{index + 1}": (lambda i=index: self.show_screen(i)) for index in range(4)},
+            "F5": lambda: self.sync_now(),
+            "Ctrl+R": lambda: self.sync_now(),
+            "Ctrl+N": self.book_session,
+            "Ctrl+P": lambda: self.scorecard.export_pdf() if self.screens.currentIndex() == SCORECARD else None,
+            "Ctrl+E": lambda: self.scorecard.export_csv() if self.screens.currentIndex() == SCORECARD else None,
+            "Ctrl+Q": self.close,
+        }
+        self._shortcut_objects = []
+        for keys, action in bindings.items():
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
+            shortcut.activated.connect(action)
+            self._shortcut_objects.append(shortcut)
+
+    # -- navigation ----------------------------------------------------------------------------
+    def show_screen(self, index: int) -> None:
+        if self.nav.currentRow() != index:
+            self.nav.setCurrentRow(index)
+        else:
+            self._nav_changed(index)
+
+    def _nav_changed(self, index: int) -> None:
+        if index < 0:
+            return
+        self.screens.setCurrentIndex(index)
+
+    def open_scorecard(self, agent_id: str, period: str) -> None:
+        self.show_screen(SCORECARD)
+        self.scorecard.open_agent(agent_id, period)
+
+    def book_session(self) -> None:
+        self.show_screen(SESSIONS)
+        self.sessions.open_book_dialog()
+
+    def set_conflict_count(self, count: int) -> None:
+        item = self.nav.item(CONFLICTS)
+        item.setText(f"Conflicts  ({count})" if count else "Conflicts")
+        item.setForeground(Qt.GlobalColor.yellow if count else Qt.GlobalColor.white)
+
+    # -- data ----------------------------------------------------------------------------------
+    def start(self) -> None:
+        """First load of every screen, then the directory that the pickers need."""
+        self.load_directory()
+        self.refresh_all()
+
+    def refresh_all(self) -> None:
+        """The one app-wide "data changed" reaction: every screen reloads from the services."""
+        for view in (self.dashboard, self.scorecard, self.sessions, self.conflicts):
+            view.refresh()
+        self.load_directory()
+
+    @asyncSlot()
+    async def load_directory(self) -> None:
+        try:
+            agents: list[Agent] = await self.services.dashboards.agents()
+            kpis = await self.services.dashboards.kpis()
+        except Exception as error:  # noqa: BLE001
+            self.dashboard.banner.show_message(error_text(error), "error")
+            return
+        self.set_agents(agents)
+        self.scorecard.set_kpi_definitions(kpis)
+
+    def set_agents(self, agents: list[Agent]) -> None:
+        had_agent = self.scorecard.agent_id() is not None
+        self.scorecard.set_agents(agents)
+        self.sessions.set_agents(agents)
+        self.conflicts.set_agent_names({agent.id: agent.name for agent in agents})
+        if not had_agent and agents:
+            self.scorecard.refresh()
+        self.sessions.refresh()
+
+    def _dashboard_loaded(self) -> None:
+        dashboard = self.dashboard.team_model.dashboard
+        if self.dashboard.showing_overview():
+            overview = self.dashboard.overview_model.dashboard
+            self.status.show_as_of(overview.as_of if overview else None)
+        elif dashboard is not None:
+            self.status.show_as_of(dashboard.as_of)
+
+    @asyncSlot()
+    async def sync_now(self) -> None:
+        try:
+            await self.services.sync.sync_now()
+        except Exception as error:  # noqa: BLE001
+            self.dashboard.banner.show_message(error_text(error), "warning")
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        stop = getattr(self.services.sync, "stop", None)
+        if callable(stop):
+            stop()
+        super().closeEvent(event)

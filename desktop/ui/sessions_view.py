@@ -1,0 +1,225 @@
+"""Sessions: the week calendar and the list, booking, rescheduling, notes and status changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from desktop.models import SessionTableModel
+from desktop.ui.book_dialog import BookSessionDialog
+from desktop.ui.tables import DataTable
+from desktop.ui.view_base import ScreenView
+from desktop.ui.week_calendar import WeekCalendar, week_start
+from desktop.ui.widgets import error_text
+from shared.directory import Agent
+from shared.sessions import Session, SessionStatus
+
+WEEK_TAB, LIST_TAB = range(2)
+
+
+class NotesDialog(QDialog):
+    def __init__(self, session: Session, agent_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Session notes")
+        self.setMinimumSize(460, 320)
+        self.editor = QPlainTextEdit(session.notes)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"<b>{agent_name}</b> — {session.topic}"))
+        layout.addWidget(self.editor, 1)
+        layout.addWidget(buttons)
+
+
+class SessionsView(ScreenView):
+    """``sig_dialog_opened(QDialog)`` lets tests and screenshots reach the modal dialogs."""
+
+    sig_dialog_opened = Signal(object)
+
+    def __init__(self, sessions: Any, parent: QWidget | None = None) -> None:
+        super().__init__("Coaching sessions", parent)
+        self._sessions = sessions
+        self._agents: list[Agent] = []
+        self.monday = week_start(date.today())
+
+        self.previous_week = QPushButton("◀")
+        self.previous_week.setFixedWidth(36)
+        self.previous_week.clicked.connect(lambda: self.show_week(self.monday - timedelta(days=7)))
+        self.this_week = QPushButton("This week")
+        self.this_week.clicked.connect(lambda: self.show_week(date.today()))
+        self.next_week = QPushButton("▶")
+        self.next_week.setFixedWidth(36)
+        self.next_week.clicked.connect(lambda: self.show_week(self.monday + timedelta(days=7)))
+        self.book_button = QPushButton("Book session", objectName="primary")
+        self.book_button.setToolTip("Ctrl+N")
+        self.book_button.clicked.connect(lambda: self.open_book_dialog())
+        for widget in (self.previous_week, self.this_week, self.next_week, self.book_button):
+            self.header.controls.addWidget(widget)
+
+        self.model = SessionTableModel(self)
+        self.calendar = WeekCalendar(self.model)
+        self.calendar.sig_session_selected.connect(self._select)
+        self.calendar.sig_session_activated.connect(lambda _id: self.edit_notes())
+        self.calendar.sig_book_at.connect(lambda moment: self.open_book_dialog(starts_at=moment))
+        self.table = DataTable(self.model)
+        self.table.doubleClicked.connect(lambda _index: self.edit_notes())
+        self.table.clicked.connect(lambda index: self._select(self.model.session(self.table.source_row(index)).id))
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.calendar, "Week")
+        self.tabs.addTab(self.table, "List")
+        self.body.addWidget(self.tabs, 1)
+
+        self.selection_label = QLabel("Select a session to change it.", objectName="muted")
+        self.reschedule_button = QPushButton("Reschedule…")
+        self.reschedule_button.clicked.connect(lambda: self.open_reschedule_dialog())
+        self.notes_button = QPushButton("Edit notes…")
+        self.notes_button.clicked.connect(lambda: self.edit_notes())
+        self.complete_button = QPushButton("Mark completed")
+        self.complete_button.clicked.connect(lambda: self.change_status(SessionStatus.COMPLETED))
+        self.no_show_button = QPushButton("No-show")
+        self.no_show_button.clicked.connect(lambda: self.change_status(SessionStatus.NO_SHOW))
+        self.cancel_button = QPushButton("Cancel session")
+        self.cancel_button.clicked.connect(lambda: self.change_status(SessionStatus.CANCELLED))
+        actions = QHBoxLayout()
+        actions.addWidget(self.selection_label, 1)
+        for button in (self.reschedule_button, self.notes_button, self.complete_button, self.no_show_button,
+                       self.cancel_button):
+            actions.addWidget(button)
+        self.body.addLayout(actions)
+        self.selected_id: str | None = None
+        self._update_actions()
+
+    # -- inputs --------------------------------------------------------------------------------
+    def set_agents(self, agents: Iterable[Agent]) -> None:
+        self._agents = list(agents)
+
+    def agent_names(self) -> dict[str, str]:
+        return {agent.id: agent.name for agent in self._agents}
+
+    def show_week(self, day: date) -> None:
+        self.monday = week_start(day)
+        self.calendar.set_week(self.monday)
+        self.refresh()
+
+    def selected_session(self) -> Session | None:
+        if self.selected_id is None:
+            return None
+        row = self.model.row_of(self.selected_id)
+        return self.model.session(row) if row >= 0 else None
+
+    def _select(self, session_id: str | None) -> None:
+        self.selected_id = session_id
+        self.calendar.select(session_id)
+        if session_id:
+            self.table.select_id(session_id)
+        self._update_actions()
+
+    def _update_actions(self) -> None:
+        session = self.selected_session()
+        scheduled = session is not None and session.status == SessionStatus.SCHEDULED
+        for button in (self.reschedule_button, self.complete_button, self.no_show_button, self.cancel_button):
+            button.setEnabled(scheduled)
+        self.notes_button.setEnabled(session is not None)
+        if session is None:
+            self.selection_label.setText("Select a session to change it.")
+        else:
+            start = session.starts_at.astimezone()
+            self.selection_label.setText(
+                f"{self.model.agent_name(session.agent_id)} · {start:%a %d %b %H:%M} · {session.topic}"
+            )
+
+    # -- loading -------------------------------------------------------------------------------
+    async def load(self, is_current: Callable[[], bool]) -> None:
+        start = datetime.combine(self.monday, time()).astimezone()
+        end = start + timedelta(days=7)
+        sessions = await self._sessions.list_range(start, end)
+        if not is_current():
+            return
+        pending = getattr(self._sessions, "pending_session_ids", None)
+        pending_ids = pending() if callable(pending) else ()
+        self.model.set_sessions(sessions, self.agent_names(), pending_ids)
+        self.calendar.set_week(self.monday)
+        sunday = self.monday + timedelta(days=6)
+        scheduled = sum(1 for s in sessions if s.status == SessionStatus.SCHEDULED)
+        self.header.subtitle.setText(
+            f"Week of {self.monday:%d %b} – {sunday:%d %b %Y} · {len(sessions)} sessions, {scheduled} scheduled"
+            " · double-click free time to book"
+        )
+        self._update_actions()
+
+    # -- actions -------------------------------------------------------------------------------
+    def open_book_dialog(self, starts_at: datetime | None = None, agent_id: str | None = None) -> BookSessionDialog:
+        dialog = BookSessionDialog(self._sessions, self._agents, starts_at=starts_at, agent_id=agent_id, parent=self)
+        return self._run_dialog(dialog)
+
+    def open_reschedule_dialog(self) -> BookSessionDialog | None:
+        session = self.selected_session()
+        if session is None:
+            return None
+        dialog = BookSessionDialog(self._sessions, self._agents, session=session, parent=self)
+        return self._run_dialog(dialog)
+
+    def _run_dialog(self, dialog: BookSessionDialog) -> BookSessionDialog:
+        dialog.sig_booked.connect(self._booked)
+        dialog.setModal(True)
+        dialog.show()  # not exec(): a nested loop would stall the asyncio tasks
+        self.sig_dialog_opened.emit(dialog)
+        return dialog
+
+    def _booked(self, session: Session) -> None:
+        self.selected_id = session.id
+        starts = session.starts_at.astimezone().date()
+        if week_start(starts) != self.monday:
+            self.show_week(starts)
+        else:
+            self.refresh()
+        self.banner.show_message(f"Booked {session.topic} on {session.starts_at.astimezone():%a %d %b %H:%M}.",
+                                 "success")
+
+    def edit_notes(self) -> NotesDialog | None:
+        session = self.selected_session()
+        if session is None:
+            return None
+        dialog = NotesDialog(session, self.model.agent_name(session.agent_id), self)
+        dialog.accepted.connect(lambda: self._save_notes(session, dialog.editor.toPlainText()))
+        dialog.setModal(True)
+        dialog.show()
+        self.sig_dialog_opened.emit(dialog)
+        return dialog
+
+    @asyncSlot()
+    async def _save_notes(self, session: Session, notes: str) -> None:
+        try:
+            await self._sessions.edit_notes(session, notes)
+        except Exception as error:  # noqa: BLE001
+            self.banner.show_message(error_text(error), "error")
+            return
+        self.refresh()
+
+    @asyncSlot()
+    async def change_status(self, status: SessionStatus) -> None:
+        session = self.selected_session()
+        if session is None:
+            return
+        try:
+            await self._sessions.set_status(session, status)
+        except Exception as error:  # noqa: BLE001
+            self.banner.show_message(error_text(error), "error")
+            return
+        self.refresh()

@@ -1,0 +1,231 @@
+"""Sign-in dialog: server URL (remembered), email, password, remember me, and password reset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from qasync import asyncSlot
+
+from desktop.ui.widgets import Banner, error_text
+
+DEFAULT_SERVER_URL = "http://127.0.0.1:8000"
+SIGN_IN_PAGE, RESET_REQUEST_PAGE, RESET_CONFIRM_PAGE = range(3)
+
+
+class SignInDialog(QDialog):
+    """Signs in through ``AuthService``; emits ``sig_signed_in(Me)`` and accepts on success."""
+
+    sig_signed_in = Signal(object)
+
+    def __init__(self, auth: Any, settings: QSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._auth = auth
+        self._settings = settings
+        self.setWindowTitle("Sign in — Coaching Hub")
+        self.setMinimumWidth(440)
+
+        title = QLabel("Coaching Hub", objectName="pageTitle")
+        subtitle = QLabel("Sign in to see your team, scorecards and sessions.", objectName="pageSubtitle")
+        self.banner = Banner()
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self._sign_in_page())
+        self.pages.addWidget(self._reset_request_page())
+        self.pages.addWidget(self._reset_confirm_page())
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(28, 24, 28, 24)
+        layout.setSpacing(10)
+        layout.addWidget(title)
+        layout.addWidget(subtitle)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.pages)
+
+        warning = getattr(auth, "sig_credential_warning", None)
+        if warning is not None:
+            warning.connect(lambda text: self.banner.show_message(text, "warning"))
+
+    # -- pages ------------------------------------------------------------------------------
+    def _sign_in_page(self) -> QWidget:
+        page = QWidget()
+        self.server_url = QLineEdit(str(self._settings.value("server_url", DEFAULT_SERVER_URL)))
+        self.email = QLineEdit(str(self._settings.value("email", "")))
+        self.email.setPlaceholderText("you@example.com")
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.remember = QCheckBox("Keep me signed in on this computer")
+        self.remember.setChecked(self._settings.value("remember", True, type=bool))
+        self.sign_in_button = QPushButton("Sign in", objectName="primary")
+        self.sign_in_button.setDefault(True)
+        self.sign_in_button.clicked.connect(self.sign_in)
+        self.forgot_button = QPushButton("Forgot password?", objectName="link")
+        self.forgot_button.clicked.connect(lambda: self._show_page(RESET_REQUEST_PAGE))
+
+        form = QFormLayout()
+        form.setVerticalSpacing(10)
+        form.addRow("Server", self.server_url)
+        form.addRow("Email", self.email)
+        form.addRow("Password", self.password)
+        form.addRow("", self.remember)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.forgot_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.sign_in_button)
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 8, 0, 0)
+        layout.addLayout(form)
+        layout.addSpacing(6)
+        layout.addLayout(buttons)
+        return page
+
+    def _reset_request_page(self) -> QWidget:
+        page = QWidget()
+        intro = QLabel("Enter your email. We will send you a reset link with a token.")
+        intro.setWordWrap(True)
+        self.reset_email = QLineEdit()
+        self.send_reset_button = QPushButton("Send reset mail", objectName="primary")
+        self.send_reset_button.clicked.connect(self.request_reset)
+        have_token = QPushButton("I already have a token", objectName="link")
+        have_token.clicked.connect(lambda: self._show_page(RESET_CONFIRM_PAGE))
+        back = QPushButton("Back to sign in", objectName="link")
+        back.clicked.connect(lambda: self._show_page(SIGN_IN_PAGE))
+        form = QFormLayout()
+        form.addRow("Email", self.reset_email)
+        buttons = QHBoxLayout()
+        buttons.addWidget(back)
+        buttons.addWidget(have_token)
+        buttons.addStretch(1)
+        buttons.addWidget(self.send_reset_button)
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 8, 0, 0)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        return page
+
+    def _reset_confirm_page(self) -> QWidget:
+        page = QWidget()
+        intro = QLabel(
+            "Paste the token from the mail (the part after <i>token=</i>) and choose a new password "
+            "of at least 8 characters."
+        )
+        intro.setWordWrap(True)
+        intro.setTextFormat(Qt.TextFormat.RichText)
+        self.reset_token = QLineEdit()
+        self.new_password = QLineEdit()
+        self.new_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.repeat_password = QLineEdit()
+        self.repeat_password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.confirm_reset_button = QPushButton("Set new password", objectName="primary")
+        self.confirm_reset_button.clicked.connect(self.confirm_reset)
+        back = QPushButton("Back to sign in", objectName="link")
+        back.clicked.connect(lambda: self._show_page(SIGN_IN_PAGE))
+        form = QFormLayout()
+        form.addRow("Token", self.reset_token)
+        form.addRow("New password", self.new_password)
+        form.addRow("Repeat", self.repeat_password)
+        buttons = QHBoxLayout()
+        buttons.addWidget(back)
+        buttons.addStretch(1)
+        buttons.addWidget(self.confirm_reset_button)
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 8, 0, 0)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        return page
+
+    def _show_page(self, page: int) -> None:
+        if page == RESET_REQUEST_PAGE and not self.reset_email.text():
+            self.reset_email.setText(self.email.text())
+        self.banner.hide()
+        self.pages.setCurrentIndex(page)
+
+    # -- actions ----------------------------------------------------------------------------
+    def _server(self) -> str:
+        return self.server_url.text().strip().rstrip("/")
+
+    def _busy(self, busy: bool) -> None:
+        for button in (self.sign_in_button, self.send_reset_button, self.confirm_reset_button):
+            button.setEnabled(not busy)
+
+    @asyncSlot()
+    async def sign_in(self) -> None:
+        if not self.email.text().strip() or not self.password.text():
+            self.banner.show_message("Enter your email and password.", "error")
+            return
+        self._busy(True)
+        try:
+            me = await self._auth.sign_in(
+                self._server(), self.email.text().strip(), self.password.text(), self.remember.isChecked()
+            )
+        except Exception as error:  # noqa: BLE001 - every failure is shown, none is fatal
+            self.banner.show_message(_sign_in_error(error), "error")
+            return
+        finally:
+            self._busy(False)
+        self._settings.setValue("server_url", self._server())
+        self._settings.setValue("email", self.email.text().strip())
+        self._settings.setValue("remember", self.remember.isChecked())
+        self.password.clear()
+        self.sig_signed_in.emit(me)
+        self.accept()
+
+    @asyncSlot()
+    async def request_reset(self) -> None:
+        self._busy(True)
+        try:
+            await self._auth.request_password_reset(self._server(), self.reset_email.text().strip())
+        except Exception as error:  # noqa: BLE001
+            self.banner.show_message(error_text(error), "error")
+            return
+        finally:
+            self._busy(False)
+        self.pages.setCurrentIndex(RESET_CONFIRM_PAGE)
+        self.banner.show_message(
+            "If the address belongs to an account, a mail with a reset token is on its way.", "info"
+        )
+
+    @asyncSlot()
+    async def confirm_reset(self) -> None:
+        if self.new_password.text() != self.repeat_password.text():
+            self.banner.show_message("The two passwords differ.", "error")
+            return
+        self._busy(True)
+        try:
+            await self._auth.confirm_password_reset(
+                self._server(), self.reset_token.text().strip(), self.new_password.text()
+            )
+        except Exception as error:  # noqa: BLE001
+            self.banner.show_message(error_text(error), "error")
+            return
+        finally:
+            self._busy(False)
+        self.new_password.clear()
+        self.repeat_password.clear()
+        self.reset_token.clear()
+        self.pages.setCurrentIndex(SIGN_IN_PAGE)
+        self.banner.show_message("Password changed. Sign in with the new one.", "success")
+
+
+def _sign_in_error(error: BaseException) -> str:
+    code = str(getattr(error, "code", ""))
+    if code == "unauthorized":
+        return "Wrong email or password."
+    if code == "rate_limited":
+        return "Too many attempts. Wait a few minutes and try again."
+    if type(error).__name__ == "ServerUnreachable":
+        return "The server does not answer. Check the address and your connection."
+    return error_text(error)

@@ -1,0 +1,49 @@
+"""Online/offline, last sync, pending changes and the "as of" time of what is on screen."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from desktop.models.formatting import format_short_time
+
+
+class SyncStatusBar(QStatusBar):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizeGripEnabled(False)
+        self.connection = QLabel("● Connecting…")
+        self.last_sync = QLabel("Not synced yet")
+        self.pending = QLabel("")
+        self.as_of = QLabel("")
+        self.addWidget(self.connection)
+        self.addWidget(self.last_sync)
+        self.addWidget(self.pending)
+        self.addPermanentWidget(self.as_of)
+        self.online: bool | None = None
+
+    def show_status(self, status: Any) -> None:
+        """Takes the sync service's ``SyncStatus(online, last_sync, pending, syncing)``."""
+        self.online = bool(status.online)
+        if status.syncing:
+            self.connection.setText("⟳ Syncing…")
+            self.connection.setObjectName("online")
+        elif status.online:
+            self.connection.setText("● Online")
+            self.connection.setObjectName("online")
+        else:
+            self.connection.setText("● Offline — showing saved data")
+            self.connection.setObjectName("offline")
+        self.connection.style().unpolish(self.connection)
+        self.connection.style().polish(self.connection)
+        last: datetime | None = status.last_sync
+        self.last_sync.setText(f"Last sync {format_short_time(last)}" if last else "Not synced yet")
+        pending = int(status.pending)
+        self.pending.setText(
+            "" if not pending else f"{pending} change{'s' if pending != 1 else ''} waiting to sync"
+        )
+
+    def show_as_of(self, moment: datetime | None) -> None:
+        self.as_of.setText(f"Data as of {format_short_time(moment)}" if moment else "")

@@ -1,0 +1,170 @@
+"""A painted week grid (Mon–Sun, working hours) with one block per session."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from desktop.models import SessionTableModel
+from desktop.models.sessions import STATUS_LABELS
+from shared.sessions import Session, SessionStatus
+
+FIRST_HOUR, LAST_HOUR = 8, 18
+HEADER_HEIGHT = 34
+GUTTER_WIDTH = 52
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+BLOCK_COLOURS = {
+    SessionStatus.SCHEDULED: ("#e6eefc", "#2458d3"),
+    SessionStatus.COMPLETED: ("#e4f5ea", "#17643a"),
+    SessionStatus.CANCELLED: ("#f1f2f4", "#9aa1ad"),
+    SessionStatus.NO_SHOW: ("#fde3e0", "#a4251a"),
+    SessionStatus.CONFLICT: ("#fff3d6", "#b45309"),
+}
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+class WeekCalendar(QWidget):
+    """Reads sessions from a ``SessionTableModel``; clicks select, a double-click on free time books."""
+
+    sig_session_selected = Signal(str)
+    sig_session_activated = Signal(str)
+    sig_book_at = Signal(object)  # a local, timezone-aware datetime
+
+    def __init__(self, model: SessionTableModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._model = model
+        self._monday = week_start(date.today())
+        self.selected_id: str | None = None
+        self._blocks: list[tuple[QRectF, Session]] = []
+        self.setMinimumHeight(420)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMouseTracking(True)
+        model.modelReset.connect(self.update)
+
+    def set_week(self, monday: date) -> None:
+        self._monday = week_start(monday)
+        self.update()
+
+    @property
+    def monday(self) -> date:
+        return self._monday
+
+    # -- geometry ------------------------------------------------------------------------------
+    def _day_width(self) -> float:
+        return (self.width() - GUTTER_WIDTH - 1) / 7
+
+    def _hour_height(self) -> float:
+        return (self.height() - HEADER_HEIGHT - 1) / (LAST_HOUR - FIRST_HOUR)
+
+    def _y_of(self, moment: datetime) -> float:
+        hours = moment.hour + moment.minute / 60 - FIRST_HOUR
+        hours = min(max(hours, 0.0), float(LAST_HOUR - FIRST_HOUR))
+        return HEADER_HEIGHT + hours * self._hour_height()
+
+    def moment_at(self, point: QPointF) -> datetime | None:
+        """The local time under a point, rounded down to the quarter hour."""
+        if point.x() < GUTTER_WIDTH or point.y() < HEADER_HEIGHT:
+            return None
+        day = int((point.x() - GUTTER_WIDTH) // self._day_width())
+        minutes = int((point.y() - HEADER_HEIGHT) / self._hour_height() * 60) // 15 * 15
+        start = datetime.combine(self._monday + timedelta(days=min(day, 6)), time(FIRST_HOUR))
+        return (start + timedelta(minutes=minutes)).astimezone()
+
+    # -- painting ------------------------------------------------------------------------------
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.fillRect(self.rect(), QColor("white"))
+        self._paint_grid(painter)
+        self._paint_sessions(painter)
+        painter.end()
+
+    def _paint_grid(self, painter: QPainter) -> None:
+        day_width, hour_height = self._day_width(), self._hour_height()
+        today = date.today()
+        bold = QFont(self.font())
+        bold.setBold(True)
+        for day in range(7):
+            left = GUTTER_WIDTH + day * day_width
+            current = self._monday + timedelta(days=day)
+            if day >= 5:
+                painter.fillRect(QRectF(left, HEADER_HEIGHT, day_width, self.height()), QColor("#fafbfd"))
+            if current == today:
+                painter.fillRect(QRectF(left, 0, day_width, HEADER_HEIGHT), QColor("#e6eefc"))
+            painter.setPen(QColor("#1f2937" if current == today else "#475467"))
+            painter.setFont(bold)
+            painter.drawText(QRectF(left, 0, day_width, HEADER_HEIGHT), Qt.AlignmentFlag.AlignCenter,
+                             f"{DAY_NAMES[day]} {current:%d %b}")
+        painter.setFont(self.font())
+        for hour in range(FIRST_HOUR, LAST_HOUR + 1):
+            y = HEADER_HEIGHT + (hour - FIRST_HOUR) * hour_height
+            painter.setPen(QPen(QColor("#eef1f5"), 1))
+            painter.drawLine(QPointF(GUTTER_WIDTH, y), QPointF(self.width(), y))
+            painter.setPen(QColor("#8a94a3"))
+            painter.drawText(QRectF(0, y - 8, GUTTER_WIDTH - 8, 16),
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{hour:02d}:00")
+        painter.setPen(QPen(QColor("#e3e7ee"), 1))
+        for day in range(8):
+            x = GUTTER_WIDTH + day * day_width
+            painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
+        painter.drawLine(QPointF(GUTTER_WIDTH, HEADER_HEIGHT), QPointF(self.width(), HEADER_HEIGHT))
+
+    def _paint_sessions(self, painter: QPainter) -> None:
+        self._blocks = []
+        day_width = self._day_width()
+        end_of_week = self._monday + timedelta(days=7)
+        small = QFont(self.font())
+        small.setPointSizeF(max(small.pointSizeF() - 1, 7.0))
+        for session in self._model.sessions():
+            start, end = session.starts_at.astimezone(), session.ends_at.astimezone()
+            if not self._monday <= start.date() < end_of_week:
+                continue
+            day = (start.date() - self._monday).days
+            top, bottom = self._y_of(start), self._y_of(end)
+            rect = QRectF(GUTTER_WIDTH + day * day_width + 3, top + 1, day_width - 6, max(bottom - top - 2, 16))
+            self._blocks.append((rect, session))
+            fill, edge = BLOCK_COLOURS.get(session.status, BLOCK_COLOURS[SessionStatus.SCHEDULED])
+            painter.setPen(QPen(QColor(edge), 2 if session.id == self.selected_id else 1))
+            painter.setBrush(QColor(fill))
+            painter.drawRoundedRect(rect, 5, 5)
+            painter.fillRect(QRectF(rect.left(), rect.top() + 3, 3, rect.height() - 6), QColor(edge))
+            painter.setPen(QColor("#1f2937"))
+            painter.setFont(small)
+            label = f"{start:%H:%M} {self._model.agent_name(session.agent_id)}\n{session.topic}"
+            if session.status != SessionStatus.SCHEDULED:
+                label += f"\n{STATUS_LABELS.get(session.status, '')}"
+            painter.drawText(rect.adjusted(7, 2, -3, -2),
+                             int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap),
+                             label)
+
+    # -- mouse ---------------------------------------------------------------------------------
+    def session_at(self, point: QPointF) -> Session | None:
+        for rect, session in reversed(self._blocks):
+            if rect.contains(point):
+                return session
+        return None
+
+    def select(self, session_id: str | None) -> None:
+        self.selected_id = session_id
+        self.update()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        session = self.session_at(event.position())
+        self.select(session.id if session else None)
+        if session is not None:
+            self.sig_session_selected.emit(session.id)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        session = self.session_at(event.position())
+        if session is not None:
+            self.sig_session_activated.emit(session.id)
+            return
+        moment = self.moment_at(event.position())
+        if moment is not None:
+            self.sig_book_at.emit(moment)
