@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from server.db.engine import Database
 from server.db.models import Change, CoachingSession
+from server.services import sessions as sessions_service
 from tests.factories import World
 from tests.server.conftest import Login
 from tests.server.test_sessions_support import at, book, booking, iso, patch
@@ -290,3 +293,35 @@ async def test_free_slots_leave_out_busy_time(
         headers=leader,
     )
     assert other_team.status_code == 404
+
+
+async def test_database_constraint_refusal_becomes_the_same_409(
+    client: httpx.AsyncClient, world: World, sign_in: Login, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a booking that slips past the check (a concurrent writer) hits the exclusion
+    constraint; the caller still gets 409 slot_conflict with the clashing session, never a 500."""
+    if backend != "postgres":
+        pytest.skip("the exclusion constraints exist on PostgreSQL only")
+    leader = await sign_in("leader_a")
+    agent1, agent2 = world.users["agent_a1"].id, world.users["agent_a2"].id
+    first = (await book(client, leader, booking(agent1, "10:00", "10:30"))).json()
+    second = (await book(client, leader, booking(agent2, "11:00", "11:30"))).json()
+    real_check = sessions_service.overlapping
+    blind_calls = 0
+
+    async def blind_once(*args: Any, **kwargs: Any) -> list[CoachingSession]:
+        nonlocal blind_calls
+        if blind_calls < 2:
+            blind_calls += 1
+            return []
+        return await real_check(*args, **kwargs)
+
+    monkeypatch.setattr(sessions_service, "overlapping", blind_once)
+    clash = await book(client, leader, booking(agent2, "10:15", "10:45"))
+    assert (clash.status_code, clash.json()["code"]) == (409, "slot_conflict")
+    assert [c["id"] for c in clash.json()["conflicts"]] == [first["id"]]
+    moved = await patch(
+        client, leader, second["id"], 1, {"starts_at": iso(at("10:00")), "ends_at": iso(at("10:30"))}
+    )
+    assert (moved.status_code, moved.json()["code"]) == (409, "slot_conflict")
+    assert blind_calls == 2
