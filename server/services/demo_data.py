@@ -120,10 +120,16 @@ async def _existing_logins(session: AsyncSession) -> list[DemoLogin]:
                 User.email.like(f"%@{DEMO_DOMAIN}"),
                 or_(User.role != Role.AGENT.value, User.email == f"agent1@{DEMO_DOMAIN}"),
             )
-            .order_by(User.email)
         )
     ).all()
-    return [DemoLogin(email, DEMO_PASSWORD, Role(role)) for email, role in rows]
+    logins = [DemoLogin(email, DEMO_PASSWORD, Role(role)) for email, role in rows]
+    return sorted(logins, key=_login_order)
+
+
+def _login_order(login: DemoLogin) -> tuple[int, int, str]:
+    """admin, managers, leaders, then the agent; ``leader10`` after ``leader9``."""
+    rank = (Role.ADMIN, Role.MANAGER, Role.TEAM_LEADER, Role.AGENT).index(login.role)
+    return rank, len(login.email), login.email
 
 
 def _plan(
@@ -170,13 +176,14 @@ def _plan(
                 f"agent{agent_number}@{DEMO_DOMAIN}", Role.AGENT, _name(rng),
                 team_id=team["id"], employee_code=f"EMP{agent_number:05d}",
             )
-            if agent_number == 1:
-                login(agent)
             plan.changes.append(
                 ChangeRecord("user", agent["id"], 1, team_id=team["id"], agent_id=agent["id"])
             )
             _agent_metrics(plan, rng, kpis, agent["id"], team["id"], periods, now)
             _agent_sessions(plan, rng, agent["id"], leader["id"], team["id"], seat, today, now)
+    agents = [u for u in plan.users if u["role"] == Role.AGENT.value]
+    if agents:
+        login(agents[0])
     for manager in managers:
         plan.changes.append(ChangeRecord("user", manager["id"], 1))
     plan.changes.insert(0, ChangeRecord("user", plan.users[0]["id"], 1))
