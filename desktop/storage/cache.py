@@ -24,7 +24,7 @@ from desktop.storage import schema
 from desktop.storage.database import CacheDatabase
 from desktop.storage.outbox import Outbox
 from desktop.storage.reader import CacheReader
-from desktop.storage.rows import KEY_COLUMNS, TABLES, snapshot_row
+from desktop.storage.rows import KEY_COLUMNS, TABLES, session_row, snapshot_row
 from shared.sync import Change
 from shared.types import utcnow
 
@@ -218,6 +218,23 @@ class LocalCache:
                 conn.execute(delete(table).where(~table.c.local) if table is schema.sessions else delete(table))
             for key in (CURSOR, LAST_SYNC, SNAPSHOT_GEN):
                 set_meta(conn, key, None)
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        with self.db.write() as conn:
+            set_meta(conn, key, value)
+
+    def put_sessions(self, sessions: Sequence[dict[str, Any]]) -> None:
+        """Store sessions the server just returned (a write made online), unless edits wait on them."""
+        with self.db.write() as conn:
+            gen = int(get_meta(conn, SNAPSHOT_GEN) or get_meta(conn, GEN) or 0)
+            local_ids = CacheReader(conn).local_session_ids()
+            rows = [session_row(data, gen) for data in sessions if data["id"] not in local_ids]
+            if rows:
+                conn.execute(insert(schema.sessions).prefix_with("OR REPLACE"), rows)
+            settled = [{"key": data["id"]} for data in sessions if data.get("status") != "conflict"]
+            if settled:
+                table = schema.booking_conflicts
+                conn.execute(delete(table).where(table.c.session_id == bindparam("key")), settled)
 
     def pending_session_ids(self) -> set[str]:
         with self.db.read() as conn:

@@ -73,6 +73,8 @@ class BookingConflictRecord:
     session_id: str
     attempted: dict[str, Any]
     session: dict[str, Any] | None
+    clashes: list[dict[str, Any]]
+    suggestions: list[dict[str, Any]]
     detail: str | None
     created_at: str
 
@@ -228,7 +230,7 @@ class Outbox:
             return [
                 BookingConflictRecord(
                     id=r.id, session_id=r.session_id, attempted=r.attempted, session=r.session,
-                    detail=r.detail, created_at=r.created_at,
+                    clashes=r.clashes, suggestions=r.suggestions, detail=r.detail, created_at=r.created_at,
                 )
                 for r in rows
             ]
@@ -287,7 +289,12 @@ class Outbox:
             _write_local(conn, theirs, local=_other_entries(conn, entry.session_id))
 
     def record_booking_conflict(
-        self, mutation_id: str, session: dict[str, Any] | None, detail: str | None
+        self,
+        mutation_id: str,
+        session: dict[str, Any] | None,
+        detail: str | None,
+        clashes: list[dict[str, Any]] | None = None,
+        suggestions: list[dict[str, Any]] | None = None,
     ) -> None:
         """The slot was taken. The server's copy (status ``conflict``) replaces the local one."""
         with self.db.write() as conn:
@@ -298,7 +305,8 @@ class Outbox:
                 insert(schema.booking_conflicts),
                 {
                     "id": mutation_id, "user_id": entry.user_id, "session_id": entry.session_id,
-                    "attempted": entry.data, "session": session, "detail": detail,
+                    "attempted": entry.data, "session": session, "clashes": clashes or [],
+                    "suggestions": suggestions or [], "detail": detail,
                     "created_at": utcnow().isoformat(),
                 },
             )

@@ -91,6 +91,23 @@ class CacheReader:
         rows = self.conn.execute(query.order_by(s.c.starts_at, s.c.id))
         return [row.data for row in rows]
 
+    def sessions_in_status(self, status: str) -> list[dict[str, Any]]:
+        s = schema.sessions
+        rows = self.conn.execute(select(s.c.data).where(s.c.status == status).order_by(s.c.starts_at, s.c.id))
+        return [row.data for row in rows]
+
+    def clashes_with(self, session: dict[str, Any]) -> list[dict[str, Any]]:
+        """Scheduled sessions of the same coach or agent overlapping ``session``."""
+        s = schema.sessions
+        query = select(s.c.data).where(
+            s.c.id != session["id"],
+            s.c.status == "scheduled",
+            s.c.starts_at < canonical_time(session["ends_at"]),
+            s.c.ends_at > canonical_time(session["starts_at"]),
+            (s.c.agent_id == session["agent_id"]) | (s.c.coach_id == session["coach_id"]),
+        )
+        return [row.data for row in self.conn.execute(query.order_by(s.c.starts_at, s.c.id))]
+
     def local_session_ids(self) -> set[str]:
         return set(self.conn.scalars(select(schema.sessions.c.id).where(schema.sessions.c.local)))
 

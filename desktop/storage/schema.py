@@ -135,7 +135,9 @@ booking_conflicts = Table(
     Column("user_id", String, nullable=False),
     Column("session_id", String, nullable=False),
     Column("attempted", JSON, nullable=False),
-    Column("session", JSON),
+    Column("session", JSON),  # the server's copy (a create is parked there in status conflict)
+    Column("clashes", JSON, nullable=False),
+    Column("suggestions", JSON, nullable=False),
     Column("detail", Text),
     Column("created_at", String, nullable=False),
 )

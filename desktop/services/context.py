@@ -1,0 +1,74 @@
+"""``Services``: every desktop service, built from an API client, a cache and a credential store.
+
+The UI receives this object (no globals): a test builds it over an in-process server, a temporary
+cache directory and a ``MemoryStore``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from desktop.credentials import CredentialStore, PlainFileStore
+from desktop.net import ApiClient
+from desktop.services.auth import AuthService
+from desktop.services.conflicts import ConflictService
+from desktop.services.dashboards import DashboardService
+from desktop.services.runner import BlockingRunner
+from desktop.services.sessions import SessionService
+from desktop.services.sync import SyncService
+from desktop.storage import LocalCache
+from desktop.sync import Backoff, LocalAnalytics, SyncEngine
+
+
+@dataclass
+class Services:
+    """The app's services; the UI talks to these and to nothing below them."""
+
+    api: ApiClient
+    cache: LocalCache
+    credentials: CredentialStore
+    runner: BlockingRunner
+    engine: SyncEngine
+    auth: AuthService
+    sync: SyncService
+    dashboards: DashboardService
+    sessions: SessionService
+    conflicts: ConflictService
+
+    @classmethod
+    def build(
+        cls,
+        api: ApiClient,
+        cache: LocalCache,
+        credentials: CredentialStore,
+        *,
+        plain_file_store: CredentialStore | None = None,
+        backoff: Backoff | None = None,
+    ) -> Services:
+        runner = BlockingRunner()
+        engine = SyncEngine(api, cache, run_blocking=runner)
+        auth = AuthService(api, cache, credentials, engine, runner, plain_file_store or PlainFileStore())
+        sync = SyncService(engine, cache, runner, backoff)
+        return cls(
+            api=api,
+            cache=cache,
+            credentials=credentials,
+            runner=runner,
+            engine=engine,
+            auth=auth,
+            sync=sync,
+            dashboards=DashboardService(api, LocalAnalytics(cache), auth, sync, runner),
+            sessions=SessionService(api, cache, auth, sync, runner),
+            conflicts=ConflictService(api, cache, auth, sync, runner),
+        )
+
+    async def aclose(self) -> None:
+        """Stop syncing, close the connection, finish cache work and close the cache."""
+        self.sync.stop()
+        await self.auth.wait_for_saves()
+        await self.api.aclose()
+        self.runner.shutdown()
+        self.cache.close()
+
+
+AppContext = Services

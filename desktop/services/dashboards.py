@@ -1,0 +1,119 @@
+"""``DashboardService``: dashboards and scorecards from the server, or from the cache offline."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import ClassVar, TypeVar
+
+from pydantic import BaseModel
+from PySide6.QtCore import QObject, Signal
+
+from desktop.net import ApiClient, ApiError, ServerUnreachable
+from desktop.services.auth import AuthService
+from desktop.services.runner import BlockingRunner
+from desktop.services.sync import SyncService
+from desktop.sync import LocalAnalytics
+from shared.analytics import ManagerDashboard, Scorecard, TeamDashboard
+from shared.auth import Me
+from shared.errors import ErrorCode
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class OfflineTeamDashboard(TeamDashboard):
+    """A team dashboard computed from the cache; ``as_of`` is the last sync."""
+
+    offline: ClassVar[bool] = True
+
+
+class OfflineManagerDashboard(ManagerDashboard):
+    """A manager dashboard computed from the cache; ``as_of`` is the last sync."""
+
+    offline: ClassVar[bool] = True
+
+
+class OfflineScorecard(Scorecard):
+    """A scorecard computed from the cache; ``as_of`` is the last sync."""
+
+    offline: ClassVar[bool] = True
+
+
+def is_offline(answer: object) -> bool:
+    """Whether an answer came from the local cache instead of the server."""
+    return bool(getattr(answer, "offline", False))
+
+
+class DashboardService(QObject):
+    """Asks the server first; when it cannot answer, the cache does, with the same scores."""
+
+    sig_offline = Signal(bool)  # whether the last answer came from the cache
+
+    def __init__(
+        self,
+        api: ApiClient,
+        analytics: LocalAnalytics,
+        auth: AuthService,
+        sync: SyncService,
+        runner: BlockingRunner,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.api = api
+        self.analytics = analytics
+        self.auth = auth
+        self.sync = sync
+        self.run = runner
+        self.offline = False
+
+    def _me(self) -> Me:
+        if self.auth.me is None:
+            raise RuntimeError("sign in first")
+        return self.auth.me
+
+    async def team_dashboard(self, period: str, team_id: str | None = None) -> TeamDashboard:
+        me = self._me()
+        return await self._answer(
+            partial(self.api.team_dashboard, period, team_id),
+            partial(self.analytics.team_dashboard, me.id, me.role, period, team_id),
+            OfflineTeamDashboard,
+        )
+
+    async def manager_dashboard(self, period: str) -> ManagerDashboard:
+        me = self._me()
+        return await self._answer(
+            partial(self.api.manager_dashboard, period),
+            partial(self.analytics.manager_dashboard, me.id, me.role, period),
+            OfflineManagerDashboard,
+        )
+
+    async def scorecard(self, agent_id: str, period: str) -> Scorecard:
+        self._me()
+        return await self._answer(
+            partial(self.api.scorecard, agent_id, period),
+            partial(self.analytics.scorecard, agent_id, period),
+            OfflineScorecard,
+        )
+
+    async def _answer(
+        self, online: Callable[[], Awaitable[M]], from_cache: Callable[[], M], offline_type: type[M]
+    ) -> M:
+        try:
+            answer = await online()
+        except ServerUnreachable:
+            self.sync.report_unreachable()
+        except ApiError as exc:
+            if exc.code is not ErrorCode.OVERLOADED:
+                raise
+        else:
+            self.sync.report_reachable()
+            self._set_offline(False)
+            return answer
+        cached = await self.run(from_cache)
+        self._set_offline(True)
+        return offline_type.model_validate(cached, from_attributes=True)
+
+    def _set_offline(self, offline: bool) -> None:
+        if offline != self.offline:
+            self.offline = offline
+            self.sig_offline.emit(offline)

@@ -1,0 +1,151 @@
+"""``SyncService``: runs the sync engine on the qasync loop, on demand and on a timer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from desktop.net import ApiError, ServerUnreachable
+from desktop.services.runner import BlockingRunner
+from desktop.services.status import SyncStatus
+from desktop.storage import LocalCache
+from desktop.sync import Backoff, SyncEngine, SyncReport
+
+
+class SyncService(QObject):
+    """Pushes the outbox and pulls changes; owns the app's online/offline state.
+
+    ``sig_data_changed`` is the app-wide "something changed" notification: views reload from
+    their services when it fires, instead of calling each other.
+    """
+
+    sig_status = Signal(object)  # SyncStatus
+    sig_data_changed = Signal()
+    sig_sync_failed = Signal(str)  # a refusal other than "unreachable", e.g. the sign-in expired
+
+    def __init__(
+        self,
+        engine: SyncEngine,
+        cache: LocalCache,
+        runner: BlockingRunner,
+        backoff: Backoff | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.cache = cache
+        self.run = runner
+        self.backoff = backoff or Backoff()
+        self.last_report: SyncReport | None = None
+        self._online = True
+        self._syncing = False
+        self._pending = 0
+        self._last_sync: datetime | None = None
+        self._interval: float | None = None
+        self._current: asyncio.Future[SyncReport | None] | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._on_timer)
+
+    @property
+    def status(self) -> SyncStatus:
+        return SyncStatus(self._online, self._last_sync, self._pending, self._syncing)
+
+    @property
+    def online(self) -> bool:
+        return self._online
+
+    # -- control -----------------------------------------------------------------------------
+
+    def start(self, interval_s: float) -> None:
+        """Sync now, then every ``interval_s`` seconds (with backoff while the server is away)."""
+        self._interval = interval_s
+        self._spawn(self.sync_now())
+
+    def stop(self) -> None:
+        self._interval = None
+        self._timer.stop()
+
+    async def sync_now(self) -> SyncReport | None:
+        """Sync once; a call while a sync runs joins it. ``None`` when it could not finish."""
+        if self._current is None or self._current.done():
+            self._current = asyncio.ensure_future(self._sync())
+        return await asyncio.shield(self._current)
+
+    # -- reports from the other services -------------------------------------------------------
+
+    async def refresh_status(self) -> None:
+        """Recount pending changes and re-read the last sync time, then publish the status."""
+        user_id = self.engine.user_id
+        self._pending = await self.run(partial(self.cache.outbox.pending_count, user_id)) if user_id else 0
+        self._last_sync = await self.run(self.cache.last_sync)
+        self.sig_status.emit(self.status)
+
+    async def local_change(self) -> None:
+        """Something was written to the cache locally (an offline edit): tell everyone."""
+        await self.refresh_status()
+        self.sig_data_changed.emit()
+
+    def report_unreachable(self) -> None:
+        if self._online:
+            self._online = False
+            self.sig_status.emit(self.status)
+            self._schedule_next()
+
+    def report_reachable(self) -> None:
+        if not self._online:
+            self._online = True
+            self.backoff.reset()
+            self.sig_status.emit(self.status)
+            # Back online: push what waited in the outbox.
+            self._spawn(self.sync_now())
+
+    # -- internals ---------------------------------------------------------------------------
+
+    async def _sync(self) -> SyncReport | None:
+        if self.engine.user_id is None:
+            return None
+        self._syncing = True
+        await self.refresh_status()
+        report: SyncReport | None = None
+        pending_before = self._pending
+        try:
+            report = await self.engine.sync()
+            self._online = True
+            self.backoff.reset()
+        except ServerUnreachable:
+            self._online = False
+        except ApiError as exc:
+            self.sig_sync_failed.emit(exc.detail)
+        finally:
+            self._syncing = False
+            await self.refresh_status()
+            self._schedule_next()
+        self.last_report = report
+        changed = report is not None and (
+            report.rows or report.applied or report.merged or report.merge_conflicts
+            or report.booking_conflicts or report.failed
+        )
+        if changed or self._pending != pending_before:
+            self.sig_data_changed.emit()
+        return report
+
+    def _schedule_next(self) -> None:
+        if self._interval is None:
+            return
+        delay = self._interval if self._online else self.backoff.next_delay()
+        self._timer.start(int(delay * 1000))
+
+    def _on_timer(self) -> None:
+        self._spawn(self.sync_now())
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
