@@ -20,8 +20,8 @@ from server.services.sessions import SessionService
 from server.settings import Settings
 from shared.auth import Role
 from shared.sessions import SessionCreate
-from tests.concurrency.conftest import LiveServer
 from tests.factories import World, login
+from tests.live_server import LiveServer
 
 BURST = 50
 FIRST_DAY = datetime(2032, 6, 1, tzinfo=UTC)

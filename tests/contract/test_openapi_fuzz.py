@@ -20,8 +20,8 @@ from schemathesis.checks import not_a_server_error
 
 from server.db.engine import Database
 from server.settings import Settings
-from tests.concurrency.conftest import start_server, stop_server
 from tests.factories import PASSWORD, TEST_HASH_MEMORY_KIB, World
+from tests.live_server import start_server, stop_server
 
 
 async def _seed(database_url: str) -> str:
