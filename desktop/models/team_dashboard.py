@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QFont
 
 from desktop.models import palette
 from desktop.models.formatting import (
@@ -23,6 +24,13 @@ Index = QModelIndex | QPersistentModelIndex
 
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _CENTRE = int(Qt.AlignmentFlag.AlignCenter)
+
+
+def short_kpi_name(kpi: Kpi) -> str:
+    """Column headers stay narrow: long names become their code (AHT, CSAT, FCR…)."""
+    if len(kpi.name) <= 12:
+        return kpi.name
+    return kpi.code.upper() if len(kpi.code) <= 4 else kpi.code.capitalize()
 
 
 def kpi_rule(kpi: Kpi) -> KpiRule:
@@ -78,11 +86,12 @@ class TeamDashboardModel(QAbstractTableModel):
                 return "Score"
             if section == self.trend_column:
                 return "Trend"
-            return self._kpis[section - 1].name
+            return short_kpi_name(self._kpis[section - 1])
         if role == Qt.ItemDataRole.ToolTipRole and 0 < section < self.score_column:
             kpi = self._kpis[section - 1]
             better = "higher" if kpi.higher_is_better else "lower"
-            return f"Target {format_value(kpi.target, kpi.unit)} ({better} is better, weight {kpi.weight:g})"
+            target = format_value(kpi.target, kpi.unit)
+            return f"{kpi.name}: target {target} ({better} is better, weight {kpi.weight:g})"
         if role == Qt.ItemDataRole.TextAlignmentRole and section > 0:
             return _CENTRE
         return None
@@ -148,6 +157,10 @@ class TeamDashboardModel(QAbstractTableModel):
             return palette.FOREGROUND[status] if status else palette.MUTED
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return _RIGHT
+        if role == Qt.ItemDataRole.FontRole:
+            font = QFont()
+            font.setBold(True)
+            return font
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"Score {format_score(row.score)} (previous month {format_score(row.previous_score)})"
         return None

@@ -150,7 +150,8 @@ class BookSessionDialog(QDialog):
         layout = QVBoxLayout(panel)
         layout.setContentsMargins(12, 10, 12, 10)
         layout.addWidget(self.clash_text)
-        layout.addWidget(QLabel("Free slots nearby — pick one to book it:"))
+        self.suggestion_intro = QLabel("Free slots nearby — pick one to book it:")
+        layout.addWidget(self.suggestion_intro)
         layout.addLayout(self.suggestion_row)
         panel.hide()
         self.suggestion_buttons: list[QPushButton] = []
@@ -167,14 +168,20 @@ class BookSessionDialog(QDialog):
             self.suggestion_row.removeWidget(button)
             button.deleteLater()
         self.suggestion_buttons = []
+        asked_day = self.starts_at().date()
         for slot in suggestions:
             start, end = slot.starts_at.astimezone(), slot.ends_at.astimezone()
-            button = QPushButton(f"{start:%a %d %b} {start:%H:%M}{EN_DASH}{end:%H:%M}", objectName="slot")
+            day = "" if start.date() == asked_day else f"{start:%a %d} "
+            button = QPushButton(f"{day}{start:%H:%M}{EN_DASH}{end:%H:%M}", objectName="slot")
+            button.setMinimumWidth(button.sizeHint().width() + 12)
             button.clicked.connect(lambda _checked=False, chosen=slot: self.pick_suggestion(chosen))
             self.suggestion_row.addWidget(button)
             self.suggestion_buttons.append(button)
-        if not self.suggestion_buttons:
-            self.suggestion_row.addWidget(QLabel("No free slot that day; try another date."))
+        self.suggestion_intro.setText(
+            f"Free slots on {asked_day:%a %d %b} — pick one to book it:" if self.suggestion_buttons
+            else "No free slot that day; try another date."
+        )
+        self.suggestion_row.addStretch(1)
         self.clash.show()
         self.adjustSize()
         self.sig_clash_shown.emit()
@@ -202,7 +209,7 @@ class BookSessionDialog(QDialog):
                     self.topic.text().strip(), self.notes.toPlainText(),
                 )
             else:
-                booked = await self._sessions.reschedule(self._session, self.starts_at(), self.ends_at())
+                booked = await self._sessions.reschedule(self._session.id, self.starts_at(), self.ends_at())
         except Exception as error:  # noqa: BLE001 - a clash or a refusal is shown, never fatal
             if hasattr(error, "suggestions"):
                 self.banner.hide()

@@ -28,7 +28,7 @@ from desktop.models.formatting import EN_DASH, format_time_range
 from desktop.ui.tables import DataTable
 from desktop.ui.view_base import ScreenView
 from desktop.ui.widgets import error_text
-from shared.sessions import BookingConflict, Slot
+from shared.sessions import BookingConflict, Decline, Reschedule, Slot
 
 EMPTY_PAGE, BOOKING_PAGE, MERGE_PAGE = range(3)
 
@@ -72,8 +72,12 @@ class ConflictsView(ScreenView):
         splitter = QSplitter()
         splitter.addWidget(self.table)
         splitter.addWidget(self.details)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([520, 660])
+        splitter.setChildrenCollapsible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(header.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.setColumnHidden(3, True)  # the detail panel says what happened
         self.body.addWidget(splitter, 1)
         self.current: ConflictItem | None = None
 
@@ -242,21 +246,29 @@ class ConflictsView(ScreenView):
     # -- resolving -----------------------------------------------------------------------------
     @asyncSlot()
     async def reschedule_to(self, slot: Slot) -> None:
-        await self._resolve(lambda: self._conflicts.resolve_booking(self.current.payload, slot))  # type: ignore[union-attr]
+        resolution = Reschedule(action="reschedule", starts_at=slot.starts_at, ends_at=slot.ends_at)
+        await self._resolve_booking(resolution)
 
     @asyncSlot()
     async def decline(self) -> None:
-        reason = self.decline_reason.text().strip() or "Declined by manager"
-        await self._resolve(lambda: self._conflicts.decline_booking(self.current.payload, reason))  # type: ignore[union-attr]
+        reason = self.decline_reason.text().strip() or "Declined: the slot was taken"
+        await self._resolve_booking(Decline(action="decline", reason=reason))
+
+    async def _resolve_booking(self, resolution: Reschedule | Decline) -> None:
+        conflict = self.current.payload if self.current else None
+        if not isinstance(conflict, BookingConflict):
+            return
+        session = conflict.session
+        await self._resolve(lambda: self._conflicts.resolve_booking(session.id, session.version, resolution))
 
     @asyncSlot()
     async def apply_merge(self) -> None:
-        values = self.chosen_values()
-        await self._resolve(lambda: self._conflicts.resolve_merge(self.current.payload, values))  # type: ignore[union-attr]
+        if self.current is None or self.current.kind != "merge":
+            return
+        conflict_id, values = self.current.id, self.chosen_values()
+        await self._resolve(lambda: self._conflicts.resolve_merge(conflict_id, values))
 
     async def _resolve(self, call: Callable[[], Any]) -> None:
-        if self.current is None:
-            return
         try:
             await call()
         except Exception as error:  # noqa: BLE001

@@ -9,11 +9,11 @@ from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from desktop.models import ManagerOverviewModel, TeamDashboardModel
-from desktop.models.formatting import format_score, format_short_time, score_status
+from desktop.models.formatting import format_score, score_status
 from desktop.models.roles import ID_ROLE
 from desktop.ui.tables import DataTable
 from desktop.ui.view_base import ScreenView
-from desktop.ui.widgets import PeriodPicker, StatCard, period_label
+from desktop.ui.widgets import PeriodPicker, StatCard, as_of_text, period_label
 from shared.analytics import ManagerDashboard, TeamDashboard
 from shared.auth import Me, Role
 
@@ -36,6 +36,7 @@ class DashboardView(ScreenView):
         self._dashboards = dashboards
         self._me = me
         self.is_manager = me.role in (Role.MANAGER, Role.ADMIN)
+        self._team_sorted = False
         self.team_id: str | None = None  # None: the leader's own team, or the overview for managers
 
         self.period_picker = PeriodPicker()
@@ -63,6 +64,7 @@ class DashboardView(ScreenView):
         self.overview_model = ManagerOverviewModel(self)
         self.overview_table = DataTable(self.overview_model)
         self.overview_table.doubleClicked.connect(self._open_team)
+        self.overview_table.sortByColumn(3, Qt.SortOrder.DescendingOrder)
 
         legend = QLabel(LEGEND, objectName="muted")
         legend.setTextFormat(Qt.TextFormat.RichText)
@@ -131,14 +133,15 @@ class DashboardView(ScreenView):
     def show_team_dashboard(self, dashboard: TeamDashboard) -> None:
         self.banner.hide()
         self.team_model.set_dashboard(dashboard)
-        if not self.team_table.proxy.sortColumn() >= 0:
+        if not self._team_sorted:
             self.team_table.sortByColumn(self.team_model.score_column, Qt.SortOrder.DescendingOrder)
+            self._team_sorted = True
         header = self.team_table.horizontalHeader()
         header.setSectionResizeMode(0, header.ResizeMode.Stretch)
         for column in range(1, self.team_model.columnCount()):
             header.setSectionResizeMode(column, header.ResizeMode.ResizeToContents)
         self.header.subtitle.setText(
-            f"{dashboard.team.name} · {period_label(dashboard.period)} · as of {format_short_time(dashboard.as_of)}"
+            f"{dashboard.team.name} · {period_label(dashboard.period)} · {as_of_text(dashboard)}"
         )
         summary = dashboard.summary
         self.avg_card.show_value(format_score(summary.avg_score), score_status(summary.avg_score), "100 = on target")
@@ -151,8 +154,7 @@ class DashboardView(ScreenView):
         self.banner.hide()
         self.overview_model.set_dashboard(dashboard)
         self.header.subtitle.setText(
-            f"{len(dashboard.teams)} teams · {period_label(dashboard.period)} · "
-            f"as of {format_short_time(dashboard.as_of)}"
+            f"{len(dashboard.teams)} teams · {period_label(dashboard.period)} · {as_of_text(dashboard)}"
         )
         scores = [t.avg_score for t in dashboard.teams if t.avg_score is not None]
         average = round(sum(scores) / len(scores), 1) if scores else None

@@ -65,6 +65,7 @@ class MainWindow(QMainWindow):
 
         self._connect()
         self._shortcuts()
+        self.status.show_status(services.sync.status)
         self.show_screen(DASHBOARD)
 
     # -- layout --------------------------------------------------------------------------------
@@ -99,9 +100,7 @@ class MainWindow(QMainWindow):
         self.conflicts.sig_count_changed.connect(self.set_conflict_count)
         self.dashboard.sig_open_scorecard.connect(self.open_scorecard)
         self.dashboard.sig_loaded.connect(self._dashboard_loaded)
-        self.scorecard.sig_loaded.connect(
-            lambda: self.status.show_as_of(self.scorecard.model.scorecard.as_of if self.scorecard.model.scorecard
-                                           else None))
+        self.scorecard.sig_loaded.connect(lambda: self.status.show_answer(self.scorecard.model.scorecard))
 
     def _shortcuts(self) -> None:
         bindings = {
@@ -159,14 +158,22 @@ class MainWindow(QMainWindow):
 
     @asyncSlot()
     async def load_directory(self) -> None:
+        """Agents and KPI definitions for the pickers, from the dashboards of the teams in scope."""
+        period = self.dashboard.period()
+        dashboards = self.services.dashboards
         try:
-            agents: list[Agent] = await self.services.dashboards.agents()
-            kpis = await self.services.dashboards.kpis()
+            if self.dashboard.is_manager:
+                overview = await dashboards.manager_dashboard(period)
+                teams = [await dashboards.team_dashboard(period, team.team.id) for team in overview.teams]
+            else:
+                teams = [await dashboards.team_dashboard(period)]
         except Exception as error:  # noqa: BLE001
             self.dashboard.banner.show_message(error_text(error), "error")
             return
-        self.set_agents(agents)
-        self.scorecard.set_kpi_definitions(kpis)
+        agents = {row.agent.id: row.agent for team in teams for row in team.agents}
+        if teams:
+            self.scorecard.set_kpi_definitions(teams[0].kpis)
+        self.set_agents(list(agents.values()))
 
     def set_agents(self, agents: list[Agent]) -> None:
         had_agent = self.scorecard.agent_id() is not None
@@ -175,15 +182,12 @@ class MainWindow(QMainWindow):
         self.conflicts.set_agent_names({agent.id: agent.name for agent in agents})
         if not had_agent and agents:
             self.scorecard.refresh()
-        self.sessions.refresh()
 
     def _dashboard_loaded(self) -> None:
-        dashboard = self.dashboard.team_model.dashboard
         if self.dashboard.showing_overview():
-            overview = self.dashboard.overview_model.dashboard
-            self.status.show_as_of(overview.as_of if overview else None)
-        elif dashboard is not None:
-            self.status.show_as_of(dashboard.as_of)
+            self.status.show_answer(self.dashboard.overview_model.dashboard)
+        else:
+            self.status.show_answer(self.dashboard.team_model.dashboard)
 
     @asyncSlot()
     async def sync_now(self) -> None:

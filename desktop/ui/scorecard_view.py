@@ -6,15 +6,16 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from desktop.models import ScorecardKpiModel
-from desktop.models.formatting import format_score, format_short_time, format_trend, score_status
+from desktop.models.formatting import format_score, format_trend, score_status
 from desktop.ui.export import write_scorecard_csv, write_scorecard_pdf
 from desktop.ui.tables import DataTable
 from desktop.ui.trend_chart import TrendChart
 from desktop.ui.view_base import ScreenView
-from desktop.ui.widgets import PeriodPicker, StatCard, period_label
+from desktop.ui.widgets import PeriodPicker, StatCard, as_of_text, period_label
 from shared.analytics import Scorecard
 from shared.directory import Agent, Kpi
 
@@ -50,7 +51,7 @@ class ScorecardView(ScreenView):
 
         self.model = ScorecardKpiModel(self)
         self.table = DataTable(self.model, sortable=False)
-        self.table.setMaximumHeight(230)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.body.addWidget(self.table)
         self.body.addWidget(QLabel("Score over the last 12 months", objectName="sectionTitle"))
         self.chart = TrendChart()
@@ -108,7 +109,7 @@ class ScorecardView(ScreenView):
         self.header.title.setText(f"Scorecard — {scorecard.agent.name}")
         self.header.subtitle.setText(
             f"{scorecard.agent.employee_code or ''} · {period_label(scorecard.period)} · "
-            f"as of {format_short_time(scorecard.as_of)}"
+            f"{as_of_text(scorecard)}"
         )
         self.score_card.show_value(format_score(scorecard.score), score_status(scorecard.score), "100 = on target")
         self.previous_card.show_value(
@@ -122,6 +123,8 @@ class ScorecardView(ScreenView):
             format_score(scorecard.year_avg_score), score_status(scorecard.year_avg_score), "mean of monthly scores"
         )
         self.chart.set_history(scorecard.history)
+        rows = self.model.rowCount()
+        self.table.setFixedHeight(self.table.horizontalHeader().height() + rows * 32 + 4)
         self._set_exportable(True)
 
     # -- export --------------------------------------------------------------------------------

@@ -108,6 +108,7 @@ class SessionsView(ScreenView):
     # -- inputs --------------------------------------------------------------------------------
     def set_agents(self, agents: Iterable[Agent]) -> None:
         self._agents = list(agents)
+        self.model.set_sessions(self.model.sessions(), self.agent_names())
 
     def agent_names(self) -> dict[str, str]:
         return {agent.id: agent.name for agent in self._agents}
@@ -151,9 +152,7 @@ class SessionsView(ScreenView):
         sessions = await self._sessions.list_range(start, end)
         if not is_current():
             return
-        pending = getattr(self._sessions, "pending_session_ids", None)
-        pending_ids = pending() if callable(pending) else ()
-        self.model.set_sessions(sessions, self.agent_names(), pending_ids)
+        self.model.set_sessions(sessions, self.agent_names())
         self.calendar.set_week(self.monday)
         sunday = self.monday + timedelta(days=6)
         scheduled = sum(1 for s in sessions if s.status == SessionStatus.SCHEDULED)
@@ -206,7 +205,7 @@ class SessionsView(ScreenView):
     @asyncSlot()
     async def _save_notes(self, session: Session, notes: str) -> None:
         try:
-            await self._sessions.edit_notes(session, notes)
+            await self._sessions.edit_notes(session.id, notes)
         except Exception as error:  # noqa: BLE001
             self.banner.show_message(error_text(error), "error")
             return
@@ -218,7 +217,7 @@ class SessionsView(ScreenView):
         if session is None:
             return
         try:
-            await self._sessions.set_status(session, status)
+            await self._sessions.set_status(session.id, status)
         except Exception as error:  # noqa: BLE001
             self.banner.show_message(error_text(error), "error")
             return

@@ -35,7 +35,7 @@ class SignInDialog(QDialog):
         self._auth = auth
         self._settings = settings
         self.setWindowTitle("Sign in — Coaching Hub")
-        self.setMinimumWidth(440)
+        self.setMinimumWidth(480)
 
         title = QLabel("Coaching Hub", objectName="pageTitle")
         subtitle = QLabel("Sign in to see your team, scorecards and sessions.", objectName="pageSubtitle")
@@ -67,6 +67,10 @@ class SignInDialog(QDialog):
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.remember = QCheckBox("Keep me signed in on this computer")
         self.remember.setChecked(self._settings.value("remember", True, type=bool))
+        self.plain_file = QCheckBox("No keychain here? Keep it in a file only I can read")
+        self.plain_file.setChecked(self._settings.value("plain_file", False, type=bool))
+        self.plain_file.setEnabled(self.remember.isChecked())
+        self.remember.toggled.connect(self.plain_file.setEnabled)
         self.sign_in_button = QPushButton("Sign in", objectName="primary")
         self.sign_in_button.setDefault(True)
         self.sign_in_button.clicked.connect(self.sign_in)
@@ -79,6 +83,7 @@ class SignInDialog(QDialog):
         form.addRow("Email", self.email)
         form.addRow("Password", self.password)
         form.addRow("", self.remember)
+        form.addRow("", self.plain_file)
         buttons = QHBoxLayout()
         buttons.addWidget(self.forgot_button)
         buttons.addStretch(1)
@@ -166,6 +171,9 @@ class SignInDialog(QDialog):
         if not self.email.text().strip() or not self.password.text():
             self.banner.show_message("Enter your email and password.", "error")
             return
+        allow_plain_file = getattr(self._auth, "allow_plain_file", None)
+        if callable(allow_plain_file):
+            allow_plain_file(self.remember.isChecked() and self.plain_file.isChecked())
         self._busy(True)
         try:
             me = await self._auth.sign_in(
@@ -179,6 +187,7 @@ class SignInDialog(QDialog):
         self._settings.setValue("server_url", self._server())
         self._settings.setValue("email", self.email.text().strip())
         self._settings.setValue("remember", self.remember.isChecked())
+        self._settings.setValue("plain_file", self.plain_file.isChecked())
         self.password.clear()
         self.sig_signed_in.emit(me)
         self.accept()

@@ -45,5 +45,12 @@ class SyncStatusBar(QStatusBar):
             "" if not pending else f"{pending} change{'s' if pending != 1 else ''} waiting to sync"
         )
 
-    def show_as_of(self, moment: datetime | None) -> None:
-        self.as_of.setText(f"Data as of {format_short_time(moment)}" if moment else "")
+    def show_answer(self, answer: object | None) -> None:
+        """The "as of" time of what a screen shows; cached (offline) answers say so."""
+        moment: datetime | None = getattr(answer, "as_of", None)
+        if moment is None:
+            self.as_of.setText("")
+        elif getattr(answer, "offline", False):
+            self.as_of.setText(f"Saved data as of {format_short_time(moment)}")
+        else:
+            self.as_of.setText(f"Data as of {format_short_time(moment)}")

@@ -45,10 +45,11 @@ QPushButton#primary {{ background: {ACCENT}; color: white; border: 1px solid {AC
 QPushButton#primary:hover {{ background: #1c47ad; }}
 QPushButton#slot {{ background: #eef4ff; border: 1px solid #9db7f0; color: #1c47ad; font-weight: 600; }}
 QPushButton#link {{ border: none; background: transparent; color: {ACCENT}; padding: 2px; }}
-QLineEdit, QComboBox, QDateEdit, QTimeEdit, QSpinBox, QPlainTextEdit, QDateTimeEdit {{
+QLineEdit, QPlainTextEdit {{
     background: white; border: 1px solid #cfd6e2; border-radius: 6px; padding: 5px 8px;
 }}
-QLineEdit:focus, QComboBox:focus, QPlainTextEdit:focus {{ border: 1px solid {ACCENT}; }}
+QLineEdit:focus, QPlainTextEdit:focus {{ border: 1px solid {ACCENT}; }}
+QComboBox, QDateEdit, QTimeEdit {{ min-height: 24px; }}
 QFrame#banner {{ border-radius: 6px; }}
 QFrame#banner[kind="error"] {{ background: #fde3e0; border: 1px solid #f3b4ab; }}
 QFrame#banner[kind="warning"] {{ background: #fff3d6; border: 1px solid #f0cf7d; }}

@@ -11,6 +11,12 @@ from desktop.ui.widgets import MONTHS
 from shared.analytics import HistoryPoint
 
 
+def month_tick(period: str, first: bool) -> str:
+    """``Mar``; the first month and every January also carry the year (``Jan '26``)."""
+    name = MONTHS[int(period[5:7]) - 1][:3]
+    return f"{name} '{period[2:4]}" if first or period.endswith("-01") else name
+
+
 class TrendChart(pg.PlotWidget):  # type: ignore[misc]
     """Scores per month; gaps where a month has no score."""
 
@@ -40,8 +46,7 @@ class TrendChart(pg.PlotWidget):  # type: ignore[misc]
         xs = list(range(len(history)))
         ys = [float("nan") if p.score is None else p.score for p in history]
         self._line.setData(xs, ys)
-        ticks = [(i, f"{MONTHS[int(p.period[5:7]) - 1][:3]}\n{p.period[:4]}" if p.period.endswith("-01") or i == 0
-                  else MONTHS[int(p.period[5:7]) - 1][:3]) for i, p in enumerate(history)]
+        ticks = [(i, month_tick(p.period, first=i == 0)) for i, p in enumerate(history)]
         self.getAxis("bottom").setTicks([ticks])
         present = [y for y in ys if y == y]
         low = min([*present, SCORE_TARGET]) if present else 60.0

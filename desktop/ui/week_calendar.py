@@ -25,6 +25,34 @@ BLOCK_COLOURS = {
 }
 
 
+def side_by_side(sessions: list[Session]) -> tuple[dict[str, int], dict[str, int]]:
+    """A lane per session so overlapping ones sit next to each other, and the lanes of its group."""
+    lanes: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    group: list[Session] = []
+    group_end: datetime | None = None
+    lane_ends: list[datetime] = []
+
+    def close_group() -> None:
+        for member in group:
+            counts[member.id] = max(len(lane_ends), 1)
+
+    for session in sorted(sessions, key=lambda s: (s.starts_at, s.id)):
+        if group_end is not None and session.starts_at >= group_end:
+            close_group()
+            group, lane_ends, group_end = [], [], None
+        lane = next((i for i, end in enumerate(lane_ends) if end <= session.starts_at), len(lane_ends))
+        if lane == len(lane_ends):
+            lane_ends.append(session.ends_at)
+        else:
+            lane_ends[lane] = session.ends_at
+        lanes[session.id] = lane
+        group.append(session)
+        group_end = session.ends_at if group_end is None else max(group_end, session.ends_at)
+    close_group()
+    return lanes, counts
+
+
 def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
@@ -121,13 +149,15 @@ class WeekCalendar(QWidget):
         end_of_week = self._monday + timedelta(days=7)
         small = QFont(self.font())
         small.setPointSizeF(max(small.pointSizeF() - 1, 7.0))
-        for session in self._model.sessions():
+        week = [s for s in self._model.sessions() if self._monday <= s.starts_at.astimezone().date() < end_of_week]
+        lanes, lane_counts = side_by_side(week)
+        for session in week:
             start, end = session.starts_at.astimezone(), session.ends_at.astimezone()
-            if not self._monday <= start.date() < end_of_week:
-                continue
             day = (start.date() - self._monday).days
             top, bottom = self._y_of(start), self._y_of(end)
-            rect = QRectF(GUTTER_WIDTH + day * day_width + 3, top + 1, day_width - 6, max(bottom - top - 2, 16))
+            width = (day_width - 6) / lane_counts[session.id]
+            left = GUTTER_WIDTH + day * day_width + 3 + lanes[session.id] * width
+            rect = QRectF(left, top + 1, width - 2, max(bottom - top - 2, 16))
             self._blocks.append((rect, session))
             fill, edge = BLOCK_COLOURS.get(session.status, BLOCK_COLOURS[SessionStatus.SCHEDULED])
             painter.setPen(QPen(QColor(edge), 2 if session.id == self.selected_id else 1))
@@ -138,7 +168,7 @@ class WeekCalendar(QWidget):
             painter.setFont(small)
             label = f"{start:%H:%M} {self._model.agent_name(session.agent_id)}\n{session.topic}"
             if session.status != SessionStatus.SCHEDULED:
-                label += f"\n{STATUS_LABELS.get(session.status, '')}"
+                label = f"{STATUS_LABELS.get(session.status, '')} · {label}"
             painter.drawText(rect.adjusted(7, 2, -3, -2),
                              int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap),
                              label)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.models.formatting import format_short_time
 from shared.types import period_add
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -119,6 +120,17 @@ class PeriodPicker(QComboBox):
         index = self.findData(period)
         if index >= 0:
             self.setCurrentIndex(index)
+
+
+def is_cached(answer: object) -> bool:
+    """Whether a service answered from the local cache (offline) rather than the server."""
+    return bool(getattr(answer, "offline", False))
+
+
+def as_of_text(answer: object) -> str:
+    moment = getattr(answer, "as_of", None)
+    when = format_short_time(moment) if moment else "unknown"
+    return f"offline — saved data as of {when}" if is_cached(answer) else f"as of {when}"
 
 
 def error_text(error: BaseException) -> str:

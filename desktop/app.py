@@ -1,0 +1,130 @@
+"""The desktop app's lifecycle: one qasync loop, sign-in (or a restored session), the main window."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import qasync
+from PySide6.QtCore import QObject, QSettings
+from PySide6.QtWidgets import QApplication
+from qasync import asyncSlot
+
+from desktop.credentials import CredentialStore, KeyringStore
+from desktop.net import ApiClient
+from desktop.services import Services
+from desktop.storage import LocalCache
+from desktop.ui.main_window import MainWindow
+from desktop.ui.sign_in import DEFAULT_SERVER_URL, SignInDialog
+from desktop.ui.theme import apply_theme
+from shared.auth import Me
+
+ORGANISATION = "coachhub"
+APPLICATION = "Coaching Hub"
+SYNC_INTERVAL_S = 60.0
+
+
+def build_services(
+    server_url: str,
+    cache_dir: Path | None,
+    credentials: CredentialStore,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Services:
+    """The app's services over one API client and one local cache (the sign-in sets the URL)."""
+    api = ApiClient(server_url, transport=transport)
+    return Services.build(api, LocalCache.in_dir(cache_dir), credentials)
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    """The one ``QApplication``, named (for ``QSettings``) and themed."""
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(argv or sys.argv[:1])
+    app.setOrganizationName(ORGANISATION)
+    app.setApplicationName(APPLICATION)
+    apply_theme(app)
+    return app
+
+
+class DesktopApp(QObject):
+    """Sign in → main window → sign out → sign in again, over one set of services."""
+
+    def __init__(self, context: Any, settings: QSettings, sync_interval_s: float = SYNC_INTERVAL_S) -> None:
+        super().__init__()
+        self.context = context
+        self.settings = settings
+        self.sync_interval_s = sync_interval_s
+        self.window: MainWindow | None = None
+        self.sign_in_dialog: SignInDialog | None = None
+
+    async def start(self, server_url: str | None = None) -> None:
+        """Restore the remembered sign-in for the server if there is one, else ask."""
+        url = server_url or str(self.settings.value("server_url", "") or "")
+        if server_url:
+            self.settings.setValue("server_url", server_url)
+        me: Me | None = None
+        if url:
+            try:
+                me = await self.context.auth.restore_session(url)
+            except Exception:  # noqa: BLE001 - unreachable and nothing cached: sign in by hand
+                me = None
+        if me is None:
+            self.show_sign_in()
+        else:
+            self.open_main_window(me)
+
+    def show_sign_in(self) -> SignInDialog:
+        dialog = SignInDialog(self.context.auth, self.settings)
+        dialog.sig_signed_in.connect(self.open_main_window)
+        dialog.show()
+        self.sign_in_dialog = dialog
+        return dialog
+
+    def open_main_window(self, me: Me) -> MainWindow:
+        window = MainWindow(self.context, me)
+        window.sig_sign_out_requested.connect(self.sign_out)
+        window.show()
+        window.start()
+        self.window = window
+        self.context.sync.start(self.sync_interval_s)
+        return window
+
+    @asyncSlot()
+    async def sign_out(self) -> None:
+        self.context.sync.stop()
+        await self.context.auth.sign_out()
+        self.show_sign_in()
+        if self.window is not None:
+            self.window.close()
+            self.window.deleteLater()
+            self.window = None
+
+
+def run_app(server_url: str | None = None, cache_dir: Path | None = None) -> int:
+    """``coachhub``: the app against a real server."""
+    app = create_application()
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    context = build_services(DEFAULT_SERVER_URL, cache_dir, KeyringStore())
+    desktop = DesktopApp(context, QSettings())
+    return run_until_quit(app, loop, desktop.start(server_url), context)
+
+
+def run_until_quit(app: QApplication, loop: qasync.QEventLoop, first: Any, context: Any) -> int:
+    """Run ``first`` and then the Qt/asyncio loop until the last window closes."""
+    quit_event = asyncio.Event()
+    app.aboutToQuit.connect(quit_event.set)
+    app.lastWindowClosed.connect(quit_event.set)
+
+    async def main() -> None:
+        await first
+        await quit_event.wait()
+
+    with loop:
+        loop.run_until_complete(main())
+        close = getattr(context, "aclose", None)
+        if callable(close):
+            loop.run_until_complete(close())
+    return 0

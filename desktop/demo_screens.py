@@ -1,0 +1,228 @@
+"""``coachhub demo --screenshot DIR``: every main screen of the real app, rendered to PNG.
+
+Runs the embedded demo server, signs in as a demo team leader (and a manager for the overview),
+drives the real widgets and services, and grabs each screen. Works with ``QT_QPA_PLATFORM=offscreen``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from datetime import timedelta
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import qasync
+from PySide6.QtCore import QSettings, SignalInstance
+from PySide6.QtGui import QColor, QPainter, QPixmap
+from PySide6.QtWidgets import QWidget
+
+from desktop.app import build_services, create_application
+from desktop.credentials import MemoryStore
+from desktop.demo import EmbeddedServer
+from desktop.demo_scenario import edit_on_both_sides, push_offline_clash, upcoming_scheduled
+from desktop.net import ApiClient
+from desktop.services import Services
+from desktop.ui.main_window import CONFLICTS, DASHBOARD, SESSIONS, MainWindow
+from desktop.ui.sessions_view import LIST_TAB, WEEK_TAB
+from desktop.ui.sign_in import SignInDialog
+from shared.auth import Role
+from shared.types import utcnow
+
+WINDOW_SIZE = (1280, 800)
+SIGNAL_TIMEOUT_S = 30.0
+SETTLE_S = 0.15
+
+SCREENS = (
+    "01-sign-in", "02-dashboard", "03-scorecard", "04-sessions-week", "05-sessions-list",
+    "06-book-session-clash", "07-conflicts-booking", "08-conflicts-merge", "09-manager-overview",
+    "10-manager-team-drill-down",
+)
+
+
+def expect(signal: SignalInstance) -> asyncio.Future[tuple[Any, ...]]:
+    """A future resolved by the next emission of ``signal`` (connect before triggering it)."""
+    future: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
+
+    def done(*args: Any) -> None:
+        if not future.done():
+            future.set_result(args)
+
+    signal.connect(done)
+    return future
+
+
+async def until(signal: SignalInstance, action: Callable[[], Any]) -> tuple[Any, ...]:
+    future = expect(signal)
+    result = action()
+    if isinstance(result, Awaitable):
+        await result
+    return await asyncio.wait_for(future, SIGNAL_TIMEOUT_S)
+
+
+async def settle() -> None:
+    """Let layouts, deferred deletes and pending paints run before a grab."""
+    await asyncio.sleep(SETTLE_S)
+
+
+def save(widget: QWidget, out_dir: Path, name: str, written: list[Path]) -> None:
+    path = out_dir / f"{name}.png"
+    widget.grab().save(str(path))
+    written.append(path)
+
+
+def save_with_dialog(window: QWidget, dialog: QWidget, out_dir: Path, name: str, written: list[Path]) -> None:
+    """The window dimmed, with the dialog on top in the middle, as a user sees it."""
+    canvas = window.grab()
+    painter = QPainter(canvas)
+    painter.fillRect(canvas.rect(), QColor(15, 23, 42, 110))
+    shot: QPixmap = dialog.grab()
+    left = (canvas.width() - shot.width()) // 2
+    top = max((canvas.height() - shot.height()) // 2, 0)
+    painter.drawPixmap(left, top, shot)
+    painter.end()
+    path = out_dir / f"{name}.png"
+    canvas.save(str(path))
+    written.append(path)
+
+
+async def signed_in_window(services: Services, server: EmbeddedServer, role: Role) -> MainWindow:
+    login = server.login(role)
+    me = await services.auth.sign_in(server.url, login.email, login.password, False)
+    await services.sync.sync_now()
+    window = MainWindow(services, me)
+    window.resize(*WINDOW_SIZE)
+    window.show()
+    dashboard_loaded = expect(window.dashboard.sig_loaded)
+    window.start()
+    await asyncio.wait_for(dashboard_loaded, SIGNAL_TIMEOUT_S)
+    return window
+
+
+async def render_all(server: EmbeddedServer, work_dir: Path, out_dir: Path) -> list[Path]:
+    written: list[Path] = []
+    settings = QSettings(str(work_dir / "settings.ini"), QSettings.Format.IniFormat)
+    leader_login = server.login(Role.TEAM_LEADER)
+    settings.setValue("server_url", server.url)
+    settings.setValue("email", leader_login.email)
+    leader = build_services(server.url, work_dir / "leader-cache", MemoryStore())
+    manager = build_services(server.url, work_dir / "manager-cache", MemoryStore())
+    other = ApiClient(server.url)
+    windows: list[MainWindow] = []
+    try:
+        dialog = SignInDialog(leader.auth, settings)
+        dialog.password.setText("demo-password")
+        dialog.show()
+        await settle()
+        save(dialog, out_dir, SCREENS[0], written)
+        dialog.close()
+
+        window = await signed_in_window(leader, server, Role.TEAM_LEADER)
+        windows.append(window)
+        await _prepare_conflicts(leader, other, server)
+        window.show_screen(DASHBOARD)
+        await until(window.dashboard.sig_loaded, window.dashboard.refresh)
+        await settle()
+        save(window, out_dir, SCREENS[1], written)
+
+        rows = window.dashboard.team_model
+        chosen = rows.agent_row(min(2, rows.rowCount() - 1)).agent
+        await until(window.scorecard.sig_loaded, lambda: window.open_scorecard(chosen.id, window.dashboard.period()))
+        await settle()
+        save(window, out_dir, SCREENS[2], written)
+
+        window.show_screen(SESSIONS)
+        now = utcnow()
+        upcoming = upcoming_scheduled(await leader.sessions.list_range(now, now + timedelta(days=60)), now)
+        week = upcoming[0].starts_at.astimezone().date() if upcoming else now.date()
+        await until(window.sessions.sig_loaded, lambda: window.sessions.show_week(week))
+        window.sessions.tabs.setCurrentIndex(WEEK_TAB)
+        await settle()
+        save(window, out_dir, SCREENS[3], written)
+        window.sessions.tabs.setCurrentIndex(LIST_TAB)
+        await settle()
+        save(window, out_dir, SCREENS[4], written)
+        window.sessions.tabs.setCurrentIndex(WEEK_TAB)
+
+        await _book_onto_taken_slot(window, out_dir, written)
+
+        window.show_screen(CONFLICTS)
+        await until(window.conflicts.sig_loaded, window.conflicts.refresh)
+        items = window.conflicts.model.items()
+        booking = next((i for i in items if i.kind == "booking"), None)
+        merge = next((i for i in items if i.kind == "merge"), None)
+        if booking is not None:
+            window.conflicts.table.select_id(booking.id)
+            window.conflicts.show_item(booking)
+        await settle()
+        save(window, out_dir, SCREENS[6], written)
+        if merge is not None:
+            window.conflicts.table.select_id(merge.id)
+            window.conflicts.show_item(merge)
+        await settle()
+        save(window, out_dir, SCREENS[7], written)
+
+        boss = await signed_in_window(manager, server, Role.MANAGER)
+        windows.append(boss)
+        await settle()
+        save(boss, out_dir, SCREENS[8], written)
+        first_team = boss.dashboard.overview_model.team_overview(0).team.id
+        await until(boss.dashboard.sig_loaded, lambda: boss.dashboard.open_team(first_team))
+        await settle()
+        save(boss, out_dir, SCREENS[9], written)
+    finally:
+        for open_window in windows:
+            open_window.close()
+        await other.aclose()
+        await leader.aclose()
+        await manager.aclose()
+    return written
+
+
+async def _prepare_conflicts(services: Services, other: ApiClient, server: EmbeddedServer) -> None:
+    """One parked booking clash and one edit conflict, made through the real client paths."""
+    login = server.login(Role.TEAM_LEADER)
+    await other.login(login.email, login.password)
+    now = utcnow()
+    sessions = await services.sessions.list_range(now, now + timedelta(days=60))
+    upcoming = upcoming_scheduled(sessions, now)
+    if len(upcoming) < 2:
+        return
+    await push_offline_clash(other, upcoming[0])
+    await edit_on_both_sides(services, other, upcoming[-1])
+    await services.sync.sync_now()
+
+
+async def _book_onto_taken_slot(window: MainWindow, out_dir: Path, written: list[Path]) -> None:
+    view = window.sessions
+    now = utcnow()
+    taken = upcoming_scheduled(view.model.sessions(), now)
+    if not taken:
+        return
+    target = taken[0]
+    dialog = view.open_book_dialog(starts_at=target.starts_at, agent_id=target.agent_id)
+    dialog.topic.setText("CSAT follow-up")
+    await until(dialog.sig_clash_shown, dialog.submit)
+    await settle()
+    save_with_dialog(window, dialog, out_dir, SCREENS[5], written)
+    dialog.close()
+
+
+def render_screenshots(out_dir: Path, data_dir: Path | None = None) -> list[Path]:
+    """Start the demo server, render every screen to ``out_dir``, stop; returns the PNG paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="coachhub-shots-") as scratch:
+        work_dir = Path(scratch)
+        server = EmbeddedServer(data_dir or work_dir / "server").start()
+        try:
+            app = create_application()
+            app.setQuitOnLastWindowClosed(False)  # windows open and close while rendering
+            loop = qasync.QEventLoop(app)
+            asyncio.set_event_loop(loop)
+            with loop:
+                written = loop.run_until_complete(render_all(server, work_dir, out_dir))
+            asyncio.set_event_loop(None)
+        finally:
+            server.stop()
+    return written
