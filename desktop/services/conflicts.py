@@ -119,15 +119,13 @@ class ConflictService(QObject):
         """Apply the user's choice per conflicting field (mine, theirs or an edited value)."""
         copy = await self.run(partial(self.cache.outbox.resolve_merge_conflict, conflict_id, dict(values)))
         await self.sync.local_change()
-        if self.sync.online:
-            await self.sync.sync_now()
+        await self.sync.sync_now()
         return Session.model_validate(await self.run(partial(self.cache.session, copy["id"])) or copy)
 
     async def retry_failed(self, mutation_id: str) -> None:
         await self.run(partial(self.cache.outbox.retry, mutation_id))
         await self.sync.local_change()
-        if self.sync.online:
-            await self.sync.sync_now()
+        await self.sync.sync_now()
 
     async def discard_failed(self, mutation_id: str) -> None:
         await self.run(partial(self.cache.outbox.discard, mutation_id))

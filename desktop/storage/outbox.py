@@ -257,10 +257,11 @@ class Outbox:
                 self._take(conn, mutation_id)
                 _write_local(conn, theirs, local=_other_entries(conn, theirs["id"]))
                 return
+            # A new mutation id: the server answers a seen id with its stored result, applying nothing.
             conn.execute(
                 update(schema.outbox)
                 .where(schema.outbox.c.mutation_id == mutation_id)
-                .values(base_version=theirs["version"], base=theirs, data=data)
+                .values(mutation_id=str(uuid.uuid4()), base_version=theirs["version"], base=theirs, data=data)
             )
             _write_local(conn, {**merged, "version": theirs["version"]}, local=True)
 

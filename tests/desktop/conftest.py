@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 import qasync
+import shiboken6
 from PySide6.QtWidgets import QApplication
 from starlette.applications import Starlette
 
@@ -187,6 +188,9 @@ def services(
     built.sync.stop()
     run(built.auth.wait_for_saves())
     built.runner.shutdown()
+    # Delete the QObjects here, on the GUI thread, not whenever (and wherever) GC gets to them.
+    for qobject in (built.auth, built.sync, built.dashboards, built.sessions, built.conflicts):
+        shiboken6.delete(qobject)
 
 
 @pytest.fixture
