@@ -26,7 +26,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from server.db.engine import Database
 from server.db.models import Change as ChangeRow
-from server.db.models import CoachingSession, Kpi, Metric, SyncCounter, Team, User
+from server.db.models import CoachingSession, Kpi, Metric, SyncCounter, SyncMutation, Team, User
 from server.services.changes import CHANGES_COUNTER, metric_entity_id, split_metric_entity_id
 from server.services.principal import Principal
 from server.services.sessions import session_json
@@ -234,10 +234,12 @@ async def purge_changes(db: Database, retention_days: int) -> int:
     """Delete change rows older than ``retention_days``; cursors from before them then get 410.
 
     Records the highest purged sequence number as the purge horizon (counter ``purged_through``).
+    Stored push results of the same age go too: a client away that long re-snapshots anyway.
     Returns the number of change rows deleted.
     """
     cutoff = utcnow() - timedelta(days=retention_days)
     async with db.write() as session:
+        await session.execute(delete(SyncMutation).where(SyncMutation.created_at < cutoff))
         horizon = await session.scalar(select(func.max(ChangeRow.seq)).where(ChangeRow.created_at < cutoff))
         if horizon is None:
             return 0

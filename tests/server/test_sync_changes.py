@@ -7,10 +7,10 @@ import json
 from datetime import timedelta
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from server.db.engine import Database
-from server.db.models import Change
+from server.db.models import Change, SyncMutation
 from server.services.sync import purge_changes
 from shared.types import utcnow
 from tests.factories import World
@@ -254,8 +254,20 @@ async def test_purge_removes_old_changes_and_expires_cursors_before_the_horizon(
         await client.patch(url, headers={**admin, "If-Match": '"2"'}, json={"name": "Y"})
     ).status_code == 200
 
+    async with db.write() as session:
+        for mutation_id, age in (("old", 40), ("new", 1)):
+            session.add(
+                SyncMutation(
+                    user_id=world.users["leader_a"].id,
+                    mutation_id=mutation_id,
+                    result={},
+                    created_at=utcnow() - timedelta(days=age),
+                )
+            )
     assert await purge_changes(db, retention_days=30) == 1
     assert await purge_changes(db, retention_days=30) == 0
+    async with db.read() as session:
+        assert list(await session.scalars(select(SyncMutation.mutation_id))) == ["new"]
 
     expired = await client.get("/api/v1/sync/changes", params={"since": old_cursor}, headers=admin)
     assert expired.status_code == 410 and expired.json()["code"] == "cursor_expired"
