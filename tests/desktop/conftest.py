@@ -179,18 +179,49 @@ def credentials() -> MemoryStore:
     return MemoryStore()
 
 
+def dispose_services(services: Services, run: Run[Any]) -> None:
+    """Stop everything and delete the QObjects here, on the GUI thread (not wherever GC runs)."""
+    services.sync.stop()
+    run(services.auth.wait_for_saves())
+    services.runner.shutdown()
+    for qobject in (services.auth, services.sync, services.dashboards, services.sessions, services.conflicts):
+        shiboken6.delete(qobject)
+
+
+ServicesFactory = Callable[..., Services]
+
+
+@pytest.fixture
+def make_services(
+    server: InProcessServer, network: SwitchableTransport, tmp_path: Path, run: Run[Any]
+) -> Iterator[ServicesFactory]:
+    """``make_services(cache_dir, store, transport=network)``: another start of the app, e.g. from
+    the same cache directory; closed at teardown."""
+    built: list[Services] = []
+
+    def make(cache_dir: Path, store: Any, transport: httpx.AsyncBaseTransport | None = None) -> Services:
+        client = ApiClient(server.base_url, transport=transport or network)
+        services = Services.build(
+            client, LocalCache.in_dir(cache_dir), store, plain_file_store=PlainFileStore(cache_dir / "plain.json")
+        )
+        built.append(services)
+        return services
+
+    yield make
+    for services in built:
+        dispose_services(services, run)
+        run(services.api.aclose())
+        services.cache.close()
+
+
 @pytest.fixture
 def services(
     api: ApiClient, cache: LocalCache, credentials: MemoryStore, tmp_path: Path, run: Run[Any]
 ) -> Iterator[Services]:
+    """The app's services over the in-process server, the temp cache and the memory store."""
     built = Services.build(api, cache, credentials, plain_file_store=PlainFileStore(tmp_path / "plain.json"))
     yield built
-    built.sync.stop()
-    run(built.auth.wait_for_saves())
-    built.runner.shutdown()
-    # Delete the QObjects here, on the GUI thread, not whenever (and wherever) GC gets to them.
-    for qobject in (built.auth, built.sync, built.dashboards, built.sessions, built.conflicts):
-        shiboken6.delete(qobject)
+    dispose_services(built, run)
 
 
 @pytest.fixture
