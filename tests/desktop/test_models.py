@@ -101,7 +101,7 @@ class TestTeamDashboardModel:
         assert model.rowCount() == 3
         assert model.columnCount() == 2 + len(KPIS) + 1
         headers = [model.headerData(c, Qt.Orientation.Horizontal, DISPLAY) for c in range(model.columnCount())]
-        assert headers == ["Agent", "Average Handle Time", "CSAT", "Score", "Trend"]
+        assert headers == ["Agent", "AHT", "CSAT", "Score", "Trend"]
         assert model.data(model.index(0, 0)) == "Zoe"
         assert model.data(model.index(0, 1)) == "300 s"
         assert model.data(model.index(0, 2)) == "90.0 %"
@@ -112,7 +112,7 @@ class TestTeamDashboardModel:
     def test_cells_are_coloured_against_each_kpis_own_target_and_direction(self) -> None:
         model = TeamDashboardModel()
         model.set_dashboard(team_dashboard())
-        aht, csat = column_of(model, "Average Handle Time"), column_of(model, "CSAT")
+        aht, csat = column_of(model, "AHT"), column_of(model, "CSAT")
         # Lower handle time is better: 300 s under a 360 s target is green, 370 s is amber (within 5 %).
         assert model.data(model.index(0, aht), STATUS_ROLE) == "good"
         assert model.data(model.index(1, aht), STATUS_ROLE) == "near"
@@ -140,7 +140,7 @@ class TestTeamDashboardModel:
         proxy.setSortRole(SORT_ROLE)
         proxy.sort(model.score_column, Qt.SortOrder.DescendingOrder)
         assert [proxy.index(r, 0).data() for r in range(3)] == ["Zoe", "Ben", "Amara"]
-        proxy.sort(column_of(model, "Average Handle Time"), Qt.SortOrder.AscendingOrder)
+        proxy.sort(column_of(model, "AHT"), Qt.SortOrder.AscendingOrder)
         assert [proxy.index(r, 0).data() for r in range(3)] == ["Amara", "Zoe", "Ben"]
         proxy.sort(0, Qt.SortOrder.AscendingOrder)
         assert [proxy.index(r, 0).data() for r in range(3)] == ["Amara", "Ben", "Zoe"]
