@@ -96,7 +96,7 @@ async def seed_demo(
         return existing
     password_hash = await passwords.hash(DEMO_PASSWORD)
     async with db.write() as session:
-        kpis = list(await session.scalars(select(Kpi)))
+        kpis = list(await session.scalars(select(Kpi).order_by(Kpi.code)))
         plan = _plan(kpis, password_hash, teams, agents_per_team, months, today)
         leaders_and_staff = [u for u in plan.users if u["role"] != Role.AGENT.value]
         agents = [u for u in plan.users if u["role"] == Role.AGENT.value]
