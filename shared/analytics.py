@@ -63,6 +63,8 @@ class TeamDashboard(BaseModel):
 
 
 class UserRef(BaseModel):
+    """A person named on a dashboard (a team's leader)."""
+
     id: str
     name: str
 
@@ -102,6 +104,8 @@ class ScorecardKpi(BaseModel):
 
 
 class HistoryPoint(BaseModel):
+    """One month of a scorecard's 12-month history; ``score`` is null for a month without values."""
+
     period: str
     score: float | None
 

@@ -50,6 +50,8 @@ class MetricRow:
 
 @dataclass(frozen=True, slots=True)
 class ImportAgent:
+    """An agent named in the file, with the manager of its team (for a manager's import rights)."""
+
     id: str
     team_id: str | None
     manager_id: str | None
@@ -207,7 +209,7 @@ async def _upsert(
             set_={"value": stmt.excluded.value, "version": Metric.version + 1, "updated_at": now},
             where=Metric.value != stmt.excluded.value,
         ).returning(Metric.agent_id, Metric.period, Metric.kpi_code, Metric.version)
-        written.extend(tuple(r) for r in await session.execute(stmt))  # type: ignore[misc]
+        written.extend((r[0], r[1], r[2], r[3]) for r in await session.execute(stmt))
     inserted = sum(1 for *_, version in written if version == 1)
     team_of = {agent.id: agent.team_id for agent in agents.values()}
     await record_changes(
