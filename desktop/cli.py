@@ -22,11 +22,14 @@ def has_display() -> bool:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coachhub", description="Coaching Hub desktop app")
     parser.add_argument("--server", help="server URL to sign in to (default: the last one used)")
-    parser.add_argument("--cache-dir", type=Path, help="where the local cache lives (default: platform cache dir)")
+    parser.add_argument(
+        "--cache-dir", type=Path, help="where the local cache lives (default: platform cache dir)"
+    )
     commands = parser.add_subparsers(dest="command")
     demo = commands.add_parser("demo", help="run the app on an embedded server with demo data")
-    demo.add_argument("--screenshot", type=Path, metavar="DIR",
-                      help="render every main screen to PNG files in DIR and exit")
+    demo.add_argument(
+        "--screenshot", type=Path, metavar="DIR", help="render every main screen to PNG files in DIR and exit"
+    )
     demo.add_argument("--data-dir", type=Path, help="where the demo server keeps its database")
     return parser
 

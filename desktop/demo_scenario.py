@@ -19,15 +19,23 @@ def upcoming_scheduled(sessions: list[Session], after: datetime) -> list[Session
     return [s for s in sessions if s.status == SessionStatus.SCHEDULED and s.starts_at > after]
 
 
-async def push_offline_clash(api: ApiClient, taken: Session, topic: str = "Quality review (booked offline)") -> None:
+async def push_offline_clash(
+    api: ApiClient, taken: Session, topic: str = "Quality review (booked offline)"
+) -> None:
     """What a laptop that was offline would push: a booking onto ``taken``'s slot."""
     session_id = str(uuid.uuid4())
     data = {
-        "id": session_id, "agent_id": taken.agent_id, "coach_id": taken.coach_id,
-        "starts_at": taken.starts_at.isoformat(), "ends_at": taken.ends_at.isoformat(),
-        "topic": topic, "notes": "",
+        "id": session_id,
+        "agent_id": taken.agent_id,
+        "coach_id": taken.coach_id,
+        "starts_at": taken.starts_at.isoformat(),
+        "ends_at": taken.ends_at.isoformat(),
+        "topic": topic,
+        "notes": "",
     }
-    mutation = Mutation(mutation_id=str(uuid.uuid4()), type="create_session", session_id=session_id, data=data)
+    mutation = Mutation(
+        mutation_id=str(uuid.uuid4()), type="create_session", session_id=session_id, data=data
+    )
     await api.sync_push(PushRequest(client_id=f"demo-laptop-{uuid.uuid4().hex[:8]}", mutations=[mutation]))
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from datetime import timedelta
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +35,15 @@ SIGNAL_TIMEOUT_S = 30.0
 SETTLE_S = 0.15
 
 SCREENS = (
-    "01-sign-in", "02-dashboard", "03-scorecard", "04-sessions-week", "05-sessions-list",
-    "06-book-session-clash", "07-conflicts-booking", "08-conflicts-merge", "09-manager-overview",
+    "01-sign-in",
+    "02-dashboard",
+    "03-scorecard",
+    "04-sessions-week",
+    "05-sessions-list",
+    "06-book-session-clash",
+    "07-conflicts-booking",
+    "08-conflicts-merge",
+    "09-manager-overview",
     "10-manager-team-drill-down",
 )
 
@@ -128,7 +135,9 @@ async def render_all(server: EmbeddedServer, work_dir: Path, out_dir: Path) -> l
 
         rows = window.dashboard.team_model
         chosen = rows.agent_row(min(2, rows.rowCount() - 1)).agent
-        await until(window.scorecard.sig_loaded, lambda: window.open_scorecard(chosen.id, window.dashboard.period()))
+        await until(
+            window.scorecard.sig_loaded, lambda: window.open_scorecard(chosen.id, window.dashboard.period())
+        )
         await settle()
         save(window, out_dir, SCREENS[2], written)
 

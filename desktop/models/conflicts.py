@@ -18,8 +18,14 @@ Index = QModelIndex | QPersistentModelIndex
 ConflictKind = Literal["booking", "merge"]
 
 COLUMNS = ("Kind", "Session", "When", "What happened")
-FIELD_LABELS = {"starts_at": "time", "ends_at": "time", "topic": "topic", "notes": "notes",
-                "status": "status", "coach_id": "coach"}
+FIELD_LABELS = {
+    "starts_at": "time",
+    "ends_at": "time",
+    "topic": "topic",
+    "notes": "notes",
+    "status": "status",
+    "coach_id": "coach",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,13 +150,17 @@ class ConflictListModel(QAbstractTableModel):
                 when = item.when
                 if when is None:
                     return "—"
-                return f"{when.astimezone():%a %d %b %Y %H:%M}"
+                return f"{when.astimezone():%a %d %b %H:%M}"
             return item.detail
         if role == SORT_ROLE:
             return (item.kind, item.when.timestamp() if item.when else 0.0)
         if role == Qt.ItemDataRole.ForegroundRole and column == 0:
             return palette.STATUS_FOREGROUND["conflict"]
-        if role == Qt.ItemDataRole.ToolTipRole and item.when is not None and isinstance(item.payload, BookingConflict):
+        if (
+            role == Qt.ItemDataRole.ToolTipRole
+            and item.when is not None
+            and isinstance(item.payload, BookingConflict)
+        ):
             session = item.payload.session
             return format_time_range(session.starts_at, session.ends_at)
         return None

@@ -25,8 +25,6 @@ STATUS_LABELS = {
 }
 
 
-
-
 class SessionTableModel(QAbstractTableModel):
     """Sessions ordered by start; agent names come from a separate id → name map."""
 

@@ -159,8 +159,8 @@ class BookSessionDialog(QDialog):
 
     def show_clash(self, conflicts: Iterable[Session], suggestions: Iterable[Slot]) -> None:
         lines = [
-            f"• {format_time_range(s.starts_at, s.ends_at)} — {self._names.get(s.agent_id, 'another agent')}: "
-            f"{s.topic}"
+            f"• {format_time_range(s.starts_at, s.ends_at)} — "
+            f"{self._names.get(s.agent_id, 'another agent')}: {s.topic}"
             for s in conflicts
         ]
         self.clash_text.setText("<b>That time is taken.</b> It clashes with:<br>" + "<br>".join(lines))
@@ -178,7 +178,8 @@ class BookSessionDialog(QDialog):
             self.suggestion_row.addWidget(button)
             self.suggestion_buttons.append(button)
         self.suggestion_intro.setText(
-            f"Free slots on {asked_day:%a %d %b} — pick one to book it:" if self.suggestion_buttons
+            f"Free slots on {asked_day:%a %d %b} — pick one to book it:"
+            if self.suggestion_buttons
             else "No free slot that day; try another date."
         )
         self.suggestion_row.addStretch(1)
@@ -205,8 +206,11 @@ class BookSessionDialog(QDialog):
         try:
             if self._session is None:
                 booked = await self._sessions.book(
-                    str(self.agent.currentData()), self.starts_at(), self.ends_at(),
-                    self.topic.text().strip(), self.notes.toPlainText(),
+                    str(self.agent.currentData()),
+                    self.starts_at(),
+                    self.ends_at(),
+                    self.topic.text().strip(),
+                    self.notes.toPlainText(),
                 )
             else:
                 booked = await self._sessions.reschedule(self._session.id, self.starts_at(), self.ends_at())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -59,11 +60,15 @@ class ConflictsView(ScreenView):
         self._conflicts = conflicts
         self._names: dict[str, str] = {}
         self.model = ConflictListModel(self)
-        self.table = DataTable(self.model)
-        self.table.clicked.connect(lambda index: self.show_item(self.model.item(self.table.source_row(index))))
+        self.table = DataTable(self.model, sortable=False)
+        self.table.setMinimumWidth(420)
+        self.table.clicked.connect(
+            lambda index: self.show_item(self.model.item(self.table.source_row(index)))
+        )
         self.details = QStackedWidget()
-        empty = QLabel("Nothing waiting for you. Clashes and edits that need a decision appear here.",
-                       objectName="muted")
+        empty = QLabel(
+            "Nothing waiting for you. Clashes and edits that need a decision appear here.", objectName="muted"
+        )
         empty.setWordWrap(True)
         empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.details.addWidget(empty)
@@ -104,7 +109,8 @@ class ConflictsView(ScreenView):
         layout.setSpacing(10)
         layout.addWidget(self.booking_title)
         layout.addWidget(self.booking_text)
-        layout.addWidget(QLabel("Move it to a free slot:"))
+        self.slot_intro = QLabel("Move it to a free slot:")
+        layout.addWidget(self.slot_intro)
         layout.addLayout(self.slot_buttons)
         layout.addSpacing(8)
         layout.addLayout(decline)
@@ -114,8 +120,10 @@ class ConflictsView(ScreenView):
     def _merge_page(self) -> QWidget:
         page = QFrame(objectName="card")
         self.merge_title = QLabel("", objectName="sectionTitle")
-        intro = QLabel("You and someone else changed the same fields. Choose, for each field, which "
-                       "version to keep, or write your own.")
+        intro = QLabel(
+            "You and someone else changed the same fields. Choose, for each field, which "
+            "version to keep, or write your own."
+        )
         intro.setWordWrap(True)
         self.merge_grid = QGridLayout()
         self.merge_grid.setHorizontalSpacing(14)
@@ -181,8 +189,10 @@ class ConflictsView(ScreenView):
                 f"{format_time_range(session.starts_at, session.ends_at)}<br>"
                 f"Booked offline; by the time it synced the slot was taken by:<ul>{clashes}</ul>"
             )
+            day = session.starts_at.astimezone().date()
+            self.slot_intro.setText(f"Move it to a free slot on {day:%a %d %b}:")
             for slot in conflict.suggestions:
-                self.slot_buttons.addWidget(self._slot_button(slot))
+                self.slot_buttons.addWidget(self._slot_button(slot, day))
             self.decline_button.setEnabled(True)
         else:
             self.booking_text.setText(item.detail)
@@ -192,9 +202,10 @@ class ConflictsView(ScreenView):
         self.slot_buttons.addStretch(1)
         self.details.setCurrentIndex(BOOKING_PAGE)
 
-    def _slot_button(self, slot: Slot) -> QPushButton:
+    def _slot_button(self, slot: Slot, day: date) -> QPushButton:
         start, end = slot.starts_at.astimezone(), slot.ends_at.astimezone()
-        button = QPushButton(f"{start:%a %d %b} {start:%H:%M}{EN_DASH}{end:%H:%M}", objectName="slot")
+        other_day = "" if start.date() == day else f"{start:%a %d} "
+        button = QPushButton(f"{other_day}{start:%H:%M}{EN_DASH}{end:%H:%M}", objectName="slot")
         button.clicked.connect(lambda _checked=False, chosen=slot: self.reschedule_to(chosen))
         return button
 
@@ -223,8 +234,11 @@ class ConflictsView(ScreenView):
                 group.addButton(radio, button_id)
                 keep.addWidget(radio)
             group.button(0).setChecked(True)
-            group.idToggled.connect(lambda button_id, on, box=edited: box.setEnabled(on and button_id == 2)
-                                    if button_id == 2 else None)
+            group.idToggled.connect(
+                lambda button_id, on, box=edited: (
+                    box.setEnabled(on and button_id == 2) if button_id == 2 else None
+                )
+            )
             keep.addWidget(edited)
             self.merge_grid.addLayout(keep, row, 4)
             self._choices[name] = (group, edited, mine, theirs)

@@ -144,9 +144,13 @@ class DashboardView(ScreenView):
             f"{dashboard.team.name} · {period_label(dashboard.period)} · {as_of_text(dashboard)}"
         )
         summary = dashboard.summary
-        self.avg_card.show_value(format_score(summary.avg_score), score_status(summary.avg_score), "100 = on target")
+        self.avg_card.show_value(
+            format_score(summary.avg_score), score_status(summary.avg_score), "100 = on target"
+        )
         self.below_card.show_value(
-            str(summary.below_target_count), "bad" if summary.below_target_count else "good", "score under 100"
+            str(summary.below_target_count),
+            "bad" if summary.below_target_count else "good",
+            "score under 100",
         )
         self.count_card.show_value(str(len(dashboard.agents)), None, dashboard.team.name)
 

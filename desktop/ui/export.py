@@ -23,8 +23,24 @@ def write_scorecard_csv(scorecard: Scorecard, path: Path) -> None:
         writer.writerow(("agent", scorecard.agent.name, "period", scorecard.period))
         writer.writerow(CSV_HEADER)
         for kpi in scorecard.kpis:
-            writer.writerow((kpi.code, kpi.name, kpi.unit, *(_raw(v) for v in (
-                kpi.value, kpi.target, kpi.previous, kpi.delta, kpi.attainment, kpi.year_avg))))
+            writer.writerow(
+                (
+                    kpi.code,
+                    kpi.name,
+                    kpi.unit,
+                    *(
+                        _raw(v)
+                        for v in (
+                            kpi.value,
+                            kpi.target,
+                            kpi.previous,
+                            kpi.delta,
+                            kpi.attainment,
+                            kpi.year_avg,
+                        )
+                    ),
+                )
+            )
         writer.writerow(())
         writer.writerow(("period", "score"))
         for point in scorecard.history:
@@ -51,7 +67,8 @@ def scorecard_html(scorecard: Scorecard, with_chart: bool) -> str:
         f"<h2>Scorecard — {html.escape(scorecard.agent.name)}</h2>"
         f"<p>{period_label(scorecard.period)} · as of {format_short_time(scorecard.as_of)}</p>"
         f"<p><b>Score {format_score(scorecard.score)}</b> (previous month "
-        f"{format_score(scorecard.previous_score)}, 12-month average {format_score(scorecard.year_avg_score)})</p>"
+        f"{format_score(scorecard.previous_score)}, "
+        f"12-month average {format_score(scorecard.year_avg_score)})</p>"
         "<table border=1 cellspacing=0 cellpadding=5 width=100%>"
         "<tr><th align=left>KPI</th><th>This month</th><th>Target</th><th>vs previous</th>"
         f"<th>12-month average</th></tr>{rows}</table>{chart}</body></html>"

@@ -77,8 +77,10 @@ class MainWindow(QMainWindow):
             self.nav.addItem(name)
             self.nav.item(index).setToolTip(f"Ctrl+{index + 1}")
         self.nav.currentRowChanged.connect(self._nav_changed)
-        user = QLabel(f"{self.me.name}\n{ROLE_NAMES.get(self.me.role.value, self.me.role.value)}",
-                      objectName="userLabel")
+        user = QLabel(
+            f"{self.me.name}\n{ROLE_NAMES.get(self.me.role.value, self.me.role.value)}",
+            objectName="userLabel",
+        )
         self.sync_button = QPushButton("Sync now (F5)")
         self.sign_out_button = QPushButton("Sign out")
         self.sign_out_button.clicked.connect(self.sig_sign_out_requested.emit)
@@ -108,8 +110,12 @@ class MainWindow(QMainWindow):
             "F5": lambda: self.sync_now(),
             "Ctrl+R": lambda: self.sync_now(),
             "Ctrl+N": self.book_session,
-            "Ctrl+P": lambda: self.scorecard.export_pdf() if self.screens.currentIndex() == SCORECARD else None,
-            "Ctrl+E": lambda: self.scorecard.export_csv() if self.screens.currentIndex() == SCORECARD else None,
+            "Ctrl+P": lambda: (
+                self.scorecard.export_pdf() if self.screens.currentIndex() == SCORECARD else None
+            ),
+            "Ctrl+E": lambda: (
+                self.scorecard.export_csv() if self.screens.currentIndex() == SCORECARD else None
+            ),
             "Ctrl+Q": self.close,
         }
         self._shortcut_objects = []

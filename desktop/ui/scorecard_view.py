@@ -34,8 +34,14 @@ class ScorecardView(ScreenView):
         self.pdf_button.clicked.connect(lambda: self.export_pdf())
         self.csv_button = QPushButton("Export CSV…")
         self.csv_button.clicked.connect(lambda: self.export_csv())
-        for widget in (QLabel("Agent"), self.agent_picker, QLabel("Month"), self.period_picker,
-                       self.pdf_button, self.csv_button):
+        for widget in (
+            QLabel("Agent"),
+            self.agent_picker,
+            QLabel("Month"),
+            self.period_picker,
+            self.pdf_button,
+            self.csv_button,
+        ):
             self.header.controls.addWidget(widget)
 
         self.score_card = StatCard("Score")
@@ -111,16 +117,22 @@ class ScorecardView(ScreenView):
             f"{scorecard.agent.employee_code or ''} · {period_label(scorecard.period)} · "
             f"{as_of_text(scorecard)}"
         )
-        self.score_card.show_value(format_score(scorecard.score), score_status(scorecard.score), "100 = on target")
+        self.score_card.show_value(
+            format_score(scorecard.score), score_status(scorecard.score), "100 = on target"
+        )
         self.previous_card.show_value(
             format_score(scorecard.previous_score), score_status(scorecard.previous_score), "last month"
         )
         trend_status = {"up": "good", "down": "bad"}.get(scorecard.trend or "")
         self.trend_card.show_value(
-            format_trend(scorecard.trend, scorecard.score, scorecard.previous_score), trend_status, "vs last month"
+            format_trend(scorecard.trend, scorecard.score, scorecard.previous_score),
+            trend_status,
+            "vs last month",
         )
         self.year_card.show_value(
-            format_score(scorecard.year_avg_score), score_status(scorecard.year_avg_score), "mean of monthly scores"
+            format_score(scorecard.year_avg_score),
+            score_status(scorecard.year_avg_score),
+            "mean of monthly scores",
         )
         self.chart.set_history(scorecard.history)
         rows = self.model.rowCount()

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from desktop.models import SessionTableModel
+from desktop.models.formatting import EN_DASH
 from desktop.ui.book_dialog import BookSessionDialog
 from desktop.ui.tables import DataTable
 from desktop.ui.view_base import ScreenView
@@ -38,7 +39,9 @@ class NotesDialog(QDialog):
         self.setWindowTitle("Session notes")
         self.setMinimumSize(460, 320)
         self.editor = QPlainTextEdit(session.notes)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -78,8 +81,11 @@ class SessionsView(ScreenView):
         self.calendar.sig_session_activated.connect(lambda _id: self.edit_notes())
         self.calendar.sig_book_at.connect(lambda moment: self.open_book_dialog(starts_at=moment))
         self.table = DataTable(self.model)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.doubleClicked.connect(lambda _index: self.edit_notes())
-        self.table.clicked.connect(lambda index: self._select(self.model.session(self.table.source_row(index)).id))
+        self.table.clicked.connect(
+            lambda index: self._select(self.model.session(self.table.source_row(index)).id)
+        )
         self.tabs = QTabWidget()
         self.tabs.addTab(self.calendar, "Week")
         self.tabs.addTab(self.table, "List")
@@ -98,8 +104,13 @@ class SessionsView(ScreenView):
         self.cancel_button.clicked.connect(lambda: self.change_status(SessionStatus.CANCELLED))
         actions = QHBoxLayout()
         actions.addWidget(self.selection_label, 1)
-        for button in (self.reschedule_button, self.notes_button, self.complete_button, self.no_show_button,
-                       self.cancel_button):
+        for button in (
+            self.reschedule_button,
+            self.notes_button,
+            self.complete_button,
+            self.no_show_button,
+            self.cancel_button,
+        ):
             actions.addWidget(button)
         self.body.addLayout(actions)
         self.selected_id: str | None = None
@@ -157,14 +168,19 @@ class SessionsView(ScreenView):
         sunday = self.monday + timedelta(days=6)
         scheduled = sum(1 for s in sessions if s.status == SessionStatus.SCHEDULED)
         self.header.subtitle.setText(
-            f"Week of {self.monday:%d %b} – {sunday:%d %b %Y} · {len(sessions)} sessions, {scheduled} scheduled"
+            f"Week of {self.monday:%d %b}{EN_DASH}{sunday:%d %b %Y} · "
+            f"{len(sessions)} sessions, {scheduled} scheduled"
             " · double-click free time to book"
         )
         self._update_actions()
 
     # -- actions -------------------------------------------------------------------------------
-    def open_book_dialog(self, starts_at: datetime | None = None, agent_id: str | None = None) -> BookSessionDialog:
-        dialog = BookSessionDialog(self._sessions, self._agents, starts_at=starts_at, agent_id=agent_id, parent=self)
+    def open_book_dialog(
+        self, starts_at: datetime | None = None, agent_id: str | None = None
+    ) -> BookSessionDialog:
+        dialog = BookSessionDialog(
+            self._sessions, self._agents, starts_at=starts_at, agent_id=agent_id, parent=self
+        )
         return self._run_dialog(dialog)
 
     def open_reschedule_dialog(self) -> BookSessionDialog | None:
@@ -188,8 +204,9 @@ class SessionsView(ScreenView):
             self.show_week(starts)
         else:
             self.refresh()
-        self.banner.show_message(f"Booked {session.topic} on {session.starts_at.astimezone():%a %d %b %H:%M}.",
-                                 "success")
+        self.banner.show_message(
+            f"Booked {session.topic} on {session.starts_at.astimezone():%a %d %b %H:%M}.", "success"
+        )
 
     def edit_notes(self) -> NotesDialog | None:
         session = self.selected_session()

@@ -20,7 +20,9 @@ def sorting_proxy(model: QAbstractItemModel, parent: QWidget | None = None) -> Q
 class DataTable(QTableView):
     """Rows selected whole, alternating colours, no editing, stretchy first column."""
 
-    def __init__(self, model: QAbstractItemModel, parent: QWidget | None = None, sortable: bool = True) -> None:
+    def __init__(
+        self, model: QAbstractItemModel, parent: QWidget | None = None, sortable: bool = True
+    ) -> None:
         super().__init__(parent)
         self.proxy = sorting_proxy(model, self)
         self.setModel(self.proxy)

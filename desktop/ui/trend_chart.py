@@ -33,12 +33,23 @@ class TrendChart(pg.PlotWidget):  # type: ignore[misc]
             self.getAxis(axis).setPen(pg.mkPen("#cfd6e2"))
         self.setLabel("left", "Score")
         self._target = pg.InfiniteLine(
-            pos=SCORE_TARGET, angle=0, pen=pg.mkPen(QColor("#17643a"), width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
-            label="target 100", labelOpts={"position": 0.06, "color": "#17643a"},
+            pos=SCORE_TARGET,
+            angle=0,
+            pen=pg.mkPen(QColor("#17643a"), width=1, style=pg.QtCore.Qt.PenStyle.DashLine),
+            label="target 100",
+            labelOpts={"position": 0.06, "color": "#17643a"},
         )
         self.addItem(self._target)
-        self._line = self.plot([], [], pen=pg.mkPen("#2458d3", width=2.5), symbol="o", symbolSize=8,
-                               symbolBrush="#2458d3", symbolPen="w", connect="finite")
+        self._line = self.plot(
+            [],
+            [],
+            pen=pg.mkPen("#2458d3", width=2.5),
+            symbol="o",
+            symbolSize=8,
+            symbolBrush="#2458d3",
+            symbolPen="w",
+            connect="finite",
+        )
         self.points: list[HistoryPoint] = []
 
     def set_history(self, history: list[HistoryPoint]) -> None:

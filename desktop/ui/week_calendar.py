@@ -1,4 +1,4 @@
-"""A painted week grid (Mon–Sun, working hours) with one block per session."""
+"""A painted week grid (Monday to Sunday, working hours) with one block per session."""
 
 from __future__ import annotations
 
@@ -127,16 +127,22 @@ class WeekCalendar(QWidget):
                 painter.fillRect(QRectF(left, 0, day_width, HEADER_HEIGHT), QColor("#e6eefc"))
             painter.setPen(QColor("#1f2937" if current == today else "#475467"))
             painter.setFont(bold)
-            painter.drawText(QRectF(left, 0, day_width, HEADER_HEIGHT), Qt.AlignmentFlag.AlignCenter,
-                             f"{DAY_NAMES[day]} {current:%d %b}")
+            painter.drawText(
+                QRectF(left, 0, day_width, HEADER_HEIGHT),
+                Qt.AlignmentFlag.AlignCenter,
+                f"{DAY_NAMES[day]} {current:%d %b}",
+            )
         painter.setFont(self.font())
         for hour in range(FIRST_HOUR, LAST_HOUR + 1):
             y = HEADER_HEIGHT + (hour - FIRST_HOUR) * hour_height
             painter.setPen(QPen(QColor("#eef1f5"), 1))
             painter.drawLine(QPointF(GUTTER_WIDTH, y), QPointF(self.width(), y))
             painter.setPen(QColor("#8a94a3"))
-            painter.drawText(QRectF(0, y - 8, GUTTER_WIDTH - 8, 16),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{hour:02d}:00")
+            painter.drawText(
+                QRectF(0, y - 8, GUTTER_WIDTH - 8, 16),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                f"{hour:02d}:00",
+            )
         painter.setPen(QPen(QColor("#e3e7ee"), 1))
         for day in range(8):
             x = GUTTER_WIDTH + day * day_width
@@ -149,7 +155,9 @@ class WeekCalendar(QWidget):
         end_of_week = self._monday + timedelta(days=7)
         small = QFont(self.font())
         small.setPointSizeF(max(small.pointSizeF() - 1, 7.0))
-        week = [s for s in self._model.sessions() if self._monday <= s.starts_at.astimezone().date() < end_of_week]
+        week = [
+            s for s in self._model.sessions() if self._monday <= s.starts_at.astimezone().date() < end_of_week
+        ]
         lanes, lane_counts = side_by_side(week)
         for session in week:
             start, end = session.starts_at.astimezone(), session.ends_at.astimezone()
@@ -169,9 +177,11 @@ class WeekCalendar(QWidget):
             label = f"{start:%H:%M} {self._model.agent_name(session.agent_id)}\n{session.topic}"
             if session.status != SessionStatus.SCHEDULED:
                 label = f"{STATUS_LABELS.get(session.status, '')} · {label}"
-            painter.drawText(rect.adjusted(7, 2, -3, -2),
-                             int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap),
-                             label)
+            painter.drawText(
+                rect.adjusted(7, 2, -3, -2),
+                int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap),
+                label,
+            )
 
     # -- mouse ---------------------------------------------------------------------------------
     def session_at(self, point: QPointF) -> Session | None:

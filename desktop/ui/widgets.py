@@ -18,8 +18,20 @@ from PySide6.QtWidgets import (
 from desktop.models.formatting import format_short_time
 from shared.types import period_add
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December")
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def period_label(period: str) -> str:

@@ -39,8 +39,21 @@ def test_demo_screenshot_renders_every_main_screen(tmp_path: Path, qapp: object)
     out = tmp_path / "shots"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     result = subprocess.run(
-        [sys.executable, "-m", "desktop", "demo", "--screenshot", str(out), "--data-dir", str(tmp_path / "data")],
-        env=env, capture_output=True, text=True, timeout=DEMO_TIMEOUT_S, check=False,
+        [
+            sys.executable,
+            "-m",
+            "desktop",
+            "demo",
+            "--screenshot",
+            str(out),
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=DEMO_TIMEOUT_S,
+        check=False,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert sorted(path.stem for path in out.glob("*.png")) == sorted(SCREENS)
@@ -60,8 +73,12 @@ def test_pixel_spread_tells_a_blank_image(tmp_path: Path, qapp: object) -> None:
 
 @pytest.mark.parametrize(
     ("environ", "expected"),
-    [({}, False), ({"DISPLAY": ":0"}, True), ({"WAYLAND_DISPLAY": "wayland-0"}, True),
-     ({"QT_QPA_PLATFORM": "offscreen"}, True)],
+    [
+        ({}, False),
+        ({"DISPLAY": ":0"}, True),
+        ({"WAYLAND_DISPLAY": "wayland-0"}, True),
+        ({"QT_QPA_PLATFORM": "offscreen"}, True),
+    ],
 )
 def test_has_display(monkeypatch: pytest.MonkeyPatch, environ: dict[str, str], expected: bool) -> None:
     monkeypatch.setattr(sys, "platform", "linux")

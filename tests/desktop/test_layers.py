@@ -24,19 +24,37 @@ class Rule:
 
 
 RULES = (
-    Rule("shared", ("server", "desktop", "tests", "sqlalchemy", "starlette", "alembic", *QT),
-         "shared is the wire contract: it imports nothing of ours and no Qt, SQLAlchemy or Starlette"),
+    Rule(
+        "shared",
+        ("server", "desktop", "tests", "sqlalchemy", "starlette", "alembic", *QT),
+        "shared is the wire contract: it imports nothing of ours and no Qt, SQLAlchemy or Starlette",
+    ),
     Rule("server", ("desktop", *QT), "the server never imports the desktop"),
-    Rule("desktop", ("server",), "the desktop talks to the server over HTTP; only the demo starts it",
-         allowed_files=DEMO_MODULES),
-    Rule("desktop/ui", ("httpx", "sqlalchemy", "keyring", "sqlite3", "desktop.storage", "desktop.net"),
-         "widgets do no I/O: no HTTP, no SQL, no keychain"),
-    Rule("desktop/models", ("httpx", "sqlalchemy", "keyring", "sqlite3", "desktop.ui"),
-         "item models are fed by services and know nothing of widgets"),
+    Rule(
+        "desktop",
+        ("server",),
+        "the desktop talks to the server over HTTP; only the demo starts it",
+        allowed_files=DEMO_MODULES,
+    ),
+    Rule(
+        "desktop/ui",
+        ("httpx", "sqlalchemy", "keyring", "sqlite3", "desktop.storage", "desktop.net"),
+        "widgets do no I/O: no HTTP, no SQL, no keychain",
+    ),
+    Rule(
+        "desktop/models",
+        ("httpx", "sqlalchemy", "keyring", "sqlite3", "desktop.ui"),
+        "item models are fed by services and know nothing of widgets",
+    ),
     Rule("desktop/services", ("desktop.ui", "desktop.models"), "services never reach up into the UI"),
-    *(Rule(f"desktop/{package}", (*QT, "desktop.ui", "desktop.models", "desktop.services"),
-           f"desktop/{package} is plain Python, testable without Qt")
-      for package in ("sync", "storage", "net", "credentials")),
+    *(
+        Rule(
+            f"desktop/{package}",
+            (*QT, "desktop.ui", "desktop.models", "desktop.services"),
+            f"desktop/{package} is plain Python, testable without Qt",
+        )
+        for package in ("sync", "storage", "net", "credentials")
+    ),
 )
 
 
@@ -87,7 +105,9 @@ def test_the_checker_catches_what_it_guards() -> None:
         "shared/models.py": "import sqlalchemy.orm\n",
         "server/api/x.py": "from desktop import ui\n",
     }
-    found = {rule.package: {line.split(" imports ")[0] for line in violations(rule, broken)} for rule in RULES}
+    found = {
+        rule.package: {line.split(" imports ")[0] for line in violations(rule, broken)} for rule in RULES
+    }
     assert found["desktop/ui"] == {"desktop/ui/view.py", "desktop/ui/other.py"}
     assert found["desktop/sync"] == {"desktop/sync/engine.py"}
     assert found["desktop"] == {"desktop/cli.py"}  # desktop/demo.py may start the server

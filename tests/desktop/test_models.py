@@ -16,8 +16,8 @@ from desktop.models import (
     ScorecardKpiModel,
     SessionTableModel,
     TeamDashboardModel,
+    palette,
 )
-from desktop.models import palette
 from desktop.models.formatting import target_status
 from desktop.models.roles import STATUS_ROLE
 from shared.analytics import (
@@ -41,35 +41,82 @@ BACKGROUND = Qt.ItemDataRole.BackgroundRole
 FOREGROUND = Qt.ItemDataRole.ForegroundRole
 
 KPIS = [
-    Kpi(code="aht", name="Average Handle Time", unit="s", higher_is_better=False, target=360, weight=1, version=1),
+    Kpi(
+        code="aht",
+        name="Average Handle Time",
+        unit="s",
+        higher_is_better=False,
+        target=360,
+        weight=1,
+        version=1,
+    ),
     Kpi(code="csat", name="CSAT", unit="%", higher_is_better=True, target=85, weight=2, version=1),
 ]
 TEAM = Team(id="t1", name="Billing", version=1)
 
 
 def agent(agent_id: str, name: str) -> Agent:
-    return Agent(id=agent_id, name=name, email=f"{agent_id}@x", team_id="t1", employee_code=agent_id.upper(),
-                 active=True, version=1)
+    return Agent(
+        id=agent_id,
+        name=name,
+        email=f"{agent_id}@x",
+        team_id="t1",
+        employee_code=agent_id.upper(),
+        active=True,
+        version=1,
+    )
 
 
 def team_dashboard() -> TeamDashboard:
     rows = [
-        AgentRow(agent=agent("a1", "Zoe"), metrics={"aht": 300, "csat": 90}, score=112.0, previous_score=108.0,
-                 trend="up"),
-        AgentRow(agent=agent("a2", "Ben"), metrics={"aht": 370, "csat": 70}, score=88.5, previous_score=90.0,
-                 trend="down"),
-        AgentRow(agent=agent("a3", "Amara"), metrics={"aht": None, "csat": None}, score=None, previous_score=None,
-                 trend=None),
+        AgentRow(
+            agent=agent("a1", "Zoe"),
+            metrics={"aht": 300, "csat": 90},
+            score=112.0,
+            previous_score=108.0,
+            trend="up",
+        ),
+        AgentRow(
+            agent=agent("a2", "Ben"),
+            metrics={"aht": 370, "csat": 70},
+            score=88.5,
+            previous_score=90.0,
+            trend="down",
+        ),
+        AgentRow(
+            agent=agent("a3", "Amara"),
+            metrics={"aht": None, "csat": None},
+            score=None,
+            previous_score=None,
+            trend=None,
+        ),
     ]
-    return TeamDashboard(team=TEAM, period="2026-02", as_of=NOW, kpis=KPIS, agents=rows,
-                         summary=TeamSummary(avg_score=100.2, below_target_count=1))
+    return TeamDashboard(
+        team=TEAM,
+        period="2026-02",
+        as_of=NOW,
+        kpis=KPIS,
+        agents=rows,
+        summary=TeamSummary(avg_score=100.2, below_target_count=1),
+    )
 
 
-def session(session_id: str, hours: int, status: SessionStatus = SessionStatus.SCHEDULED, **extra: object) -> Session:
+def session(
+    session_id: str, hours: int, status: SessionStatus = SessionStatus.SCHEDULED, **extra: object
+) -> Session:
     start = NOW + timedelta(hours=hours)
     values: dict[str, object] = dict(
-        id=session_id, agent_id="a1", coach_id="c1", starts_at=start, ends_at=start + timedelta(hours=1),
-        status=status, topic=f"Topic {session_id}", notes="", created_by="c1", version=1, created_at=NOW,
+        id=session_id,
+        agent_id="a1",
+        coach_id="c1",
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        status=status,
+        topic=f"Topic {session_id}",
+        notes="",
+        created_by="c1",
+        version=1,
+        created_at=NOW,
         updated_at=NOW,
     )
     values.update(extra)
@@ -86,10 +133,20 @@ def column_of(model: TeamDashboardModel, title: str) -> int:
 class TestTargetStatus:
     @pytest.mark.parametrize(
         ("value", "higher", "expected"),
-        [(90, True, "good"), (85, True, "good"), (82, True, "near"), (70, True, "bad"),
-         (350, False, "good"), (370, False, "near"), (450, False, "bad"), (None, True, None)],
+        [
+            (90, True, "good"),
+            (85, True, "good"),
+            (82, True, "near"),
+            (70, True, "bad"),
+            (350, False, "good"),
+            (370, False, "near"),
+            (450, False, "bad"),
+            (None, True, None),
+        ],
     )
-    def test_green_amber_red_against_target(self, value: float | None, higher: bool, expected: str | None) -> None:
+    def test_green_amber_red_against_target(
+        self, value: float | None, higher: bool, expected: str | None
+    ) -> None:
         target = 85 if higher else 360
         assert target_status(value, KpiRule("k", target, 1, higher)) == expected
 
@@ -100,7 +157,9 @@ class TestTeamDashboardModel:
         model.set_dashboard(team_dashboard())
         assert model.rowCount() == 3
         assert model.columnCount() == 2 + len(KPIS) + 1
-        headers = [model.headerData(c, Qt.Orientation.Horizontal, DISPLAY) for c in range(model.columnCount())]
+        headers = [
+            model.headerData(c, Qt.Orientation.Horizontal, DISPLAY) for c in range(model.columnCount())
+        ]
         assert headers == ["Agent", "AHT", "CSAT", "Score", "Trend"]
         assert model.data(model.index(0, 0)) == "Zoe"
         assert model.data(model.index(0, 1)) == "300 s"
@@ -157,17 +216,42 @@ class TestTeamDashboardModel:
 
 class TestManagerOverviewModel:
     def test_teams_with_scores_coloured_and_ids_for_drill_down(self) -> None:
-        overview = ManagerDashboard(period="2026-02", as_of=NOW, teams=[
-            TeamOverview(team=TEAM, leader=UserRef(id="l1", name="Lee"), agent_count=8, avg_score=101.5,
-                         min_score=90.0, max_score=115.0, below_target_count=2),
-            TeamOverview(team=Team(id="t2", name="Sales", version=1), leader=None, agent_count=0, avg_score=None,
-                         min_score=None, max_score=None, below_target_count=0),
-        ])
+        overview = ManagerDashboard(
+            period="2026-02",
+            as_of=NOW,
+            teams=[
+                TeamOverview(
+                    team=TEAM,
+                    leader=UserRef(id="l1", name="Lee"),
+                    agent_count=8,
+                    avg_score=101.5,
+                    min_score=90.0,
+                    max_score=115.0,
+                    below_target_count=2,
+                ),
+                TeamOverview(
+                    team=Team(id="t2", name="Sales", version=1),
+                    leader=None,
+                    agent_count=0,
+                    avg_score=None,
+                    min_score=None,
+                    max_score=None,
+                    below_target_count=0,
+                ),
+            ],
+        )
         model = ManagerOverviewModel()
         model.set_dashboard(overview)
         assert model.rowCount() == 2
         assert [model.data(model.index(0, c)) for c in range(7)] == [
-            "Billing", "Lee", "8", "101.5", "90.0", "115.0", "2"]
+            "Billing",
+            "Lee",
+            "8",
+            "101.5",
+            "90.0",
+            "115.0",
+            "2",
+        ]
         assert model.data(model.index(1, 1)) == "—"
         assert model.data(model.index(1, 3)) == "—"
         assert model.data(model.index(0, 0), ID_ROLE) == "t1"
@@ -183,15 +267,41 @@ class TestManagerOverviewModel:
 class TestScorecardKpiModel:
     def scorecard(self) -> Scorecard:
         return Scorecard(
-            agent=agent("a1", "Zoe"), period="2026-02", as_of=NOW, score=104.0, previous_score=100.0, trend="up",
+            agent=agent("a1", "Zoe"),
+            period="2026-02",
+            as_of=NOW,
+            score=104.0,
+            previous_score=100.0,
+            trend="up",
             year_avg_score=101.0,
             kpis=[
-                ScorecardKpi(code="aht", name="Average Handle Time", unit="s", value=380, target=360, previous=350,
-                             delta=30, attainment=360 / 380, year_avg=355),
-                ScorecardKpi(code="csat", name="CSAT", unit="%", value=91, target=85, previous=88, delta=3,
-                             attainment=91 / 85, year_avg=None),
+                ScorecardKpi(
+                    code="aht",
+                    name="Average Handle Time",
+                    unit="s",
+                    value=380,
+                    target=360,
+                    previous=350,
+                    delta=30,
+                    attainment=360 / 380,
+                    year_avg=355,
+                ),
+                ScorecardKpi(
+                    code="csat",
+                    name="CSAT",
+                    unit="%",
+                    value=91,
+                    target=85,
+                    previous=88,
+                    delta=3,
+                    attainment=91 / 85,
+                    year_avg=None,
+                ),
             ],
-            history=[HistoryPoint(period="2026-01", score=100.0), HistoryPoint(period="2026-02", score=104.0)],
+            history=[
+                HistoryPoint(period="2026-01", score=100.0),
+                HistoryPoint(period="2026-02", score=104.0),
+            ],
         )
 
     def test_values_targets_deltas_and_year_average(self) -> None:
@@ -199,7 +309,13 @@ class TestScorecardKpiModel:
         model.set_scorecard(self.scorecard(), {"aht": False, "csat": True})
         assert model.rowCount() == 2
         assert [model.data(model.index(0, c)) for c in range(6)] == [
-            "Average Handle Time", "380 s", "360 s", "+30 s", "355 s", "95 %"]
+            "Average Handle Time",
+            "380 s",
+            "360 s",
+            "+30 s",
+            "355 s",
+            "95 %",
+        ]
         assert model.data(model.index(1, 4)) == "—"
         assert model.data(model.index(0, 1), STATUS_ROLE) == "bad"
         assert model.data(model.index(1, 1), STATUS_ROLE) == "good"
@@ -250,12 +366,18 @@ class TestConflictListModel:
         from desktop.storage.outbox import MergeConflictRecord
 
         booking = BookingConflict(
-            session=session("s9", 2, SessionStatus.CONFLICT), clashes_with=[session("s1", 2)],
+            session=session("s9", 2, SessionStatus.CONFLICT),
+            clashes_with=[session("s1", 2)],
             suggestions=[Slot(starts_at=NOW + timedelta(hours=4), ends_at=NOW + timedelta(hours=5))],
         )
         merge = MergeConflictRecord(
-            id="m1", session_id="s3", base={"notes": "a", "topic": "T"}, mine={"notes": "b", "topic": "T"},
-            theirs={"notes": "c", "topic": "T", "starts_at": NOW.isoformat()}, merged={}, fields=["notes"],
+            id="m1",
+            session_id="s3",
+            base={"notes": "a", "topic": "T"},
+            mine={"notes": "b", "topic": "T"},
+            theirs={"notes": "c", "topic": "T", "starts_at": NOW.isoformat()},
+            merged={},
+            fields=["notes"],
             created_at=NOW.isoformat(),
         )
         model = ConflictListModel()

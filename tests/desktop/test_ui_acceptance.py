@@ -47,8 +47,13 @@ def settings(tmp_path: Path) -> QSettings:
 
 
 def sign_in_through_dialog(
-    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, services: Services, settings: QSettings,
-    server: InProcessServer, role: Role = Role.TEAM_LEADER, remember: bool = False,
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    services: Services,
+    settings: QSettings,
+    server: InProcessServer,
+    role: Role = Role.TEAM_LEADER,
+    remember: bool = False,
 ) -> Me:
     login = server.login(role)
     dialog = SignInDialog(services.auth, settings)
@@ -84,7 +89,10 @@ def open_window(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, services: Servic
 
 
 def test_sign_in_dashboard_scorecard_and_booking_with_a_clash(
-    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, services: Services, server: InProcessServer,
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    services: Services,
+    server: InProcessServer,
     settings: QSettings,
 ) -> None:
     me = sign_in_through_dialog(qtbot, qloop, services, settings, server)
@@ -123,8 +131,11 @@ def test_sign_in_dashboard_scorecard_and_booking_with_a_clash(
         for weeks in range(0, 5):
             with qtbot.waitSignal(window.sessions.sig_loaded, timeout=TIMEOUT_MS):
                 window.sessions.show_week((now + timedelta(weeks=weeks)).date())
-            upcoming = [s for s in window.sessions.model.sessions()
-                        if s.status == SessionStatus.SCHEDULED and s.starts_at > now]
+            upcoming = [
+                s
+                for s in window.sessions.model.sessions()
+                if s.status == SessionStatus.SCHEDULED and s.starts_at > now
+            ]
             if upcoming:
                 taken = upcoming[0]
                 break
@@ -152,8 +163,15 @@ def test_sign_in_dashboard_scorecard_and_booking_with_a_clash(
 
 
 def test_offline_restart_shows_cached_scores_equal_to_the_servers(
-    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, run: Run[Any], services: Services, server: InProcessServer,
-    network: SwitchableTransport, credentials: MemoryStore, cache_dir: Path, settings: QSettings,
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    run: Run[Any],
+    services: Services,
+    server: InProcessServer,
+    network: SwitchableTransport,
+    credentials: MemoryStore,
+    cache_dir: Path,
+    settings: QSettings,
 ) -> None:
     login = server.login(Role.TEAM_LEADER)
     run(services.auth.sign_in(server.base_url, login.email, login.password, remember=True))
@@ -166,8 +184,9 @@ def test_offline_restart_shows_cached_scores_equal_to_the_servers(
 
     # The server goes away; the app starts again from the same cache dir.
     network.online = False
-    restarted = Services.build(ApiClient(server.base_url, transport=network), LocalCache.in_dir(cache_dir),
-                               credentials)
+    restarted = Services.build(
+        ApiClient(server.base_url, transport=network), LocalCache.in_dir(cache_dir), credentials
+    )
     app = DesktopApp(restarted, settings, sync_interval_s=3600)
     try:
         run(app.start(server.base_url))
@@ -180,7 +199,8 @@ def test_offline_restart_shows_cached_scores_equal_to_the_servers(
         cached = window.dashboard.team_model.dashboard
         assert cached is not None and getattr(cached, "offline", False)
         assert {row.agent.id: row.score for row in cached.agents} == {
-            row.agent.id: row.score for row in online_dashboard.agents}
+            row.agent.id: row.score for row in online_dashboard.agents
+        }
         assert cached.summary == online_dashboard.summary
         assert "offline" in window.dashboard.header.subtitle.text()
 
@@ -193,7 +213,8 @@ def test_offline_restart_shows_cached_scores_equal_to_the_servers(
         assert card.year_avg_score == online_scorecard.year_avg_score
         assert [p.score for p in card.history] == [p.score for p in online_scorecard.history]
         assert [(k.code, k.value, k.delta) for k in card.kpis] == [
-            (k.code, k.value, k.delta) for k in online_scorecard.kpis]
+            (k.code, k.value, k.delta) for k in online_scorecard.kpis
+        ]
         assert "Saved data" in window.status.as_of.text()
     finally:
         if app.window is not None:

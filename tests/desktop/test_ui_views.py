@@ -1,0 +1,176 @@
+"""Screens against the real services and the in-process server: password reset, conflict decisions,
+scorecard export."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt
+from pytestqt.qtbot import QtBot
+
+from desktop.demo_scenario import edit_on_both_sides, push_offline_clash, upcoming_scheduled
+from desktop.net import ApiClient
+from desktop.services import Services
+from desktop.ui.conflicts_view import ConflictsView
+from desktop.ui.scorecard_view import ScorecardView
+from desktop.ui.sign_in import RESET_CONFIRM_PAGE, SIGN_IN_PAGE, SignInDialog
+from shared.auth import Role
+from shared.sessions import SessionStatus
+from shared.types import utcnow
+from tests.desktop.conftest import InProcessServer, Run, SwitchableTransport
+from tests.desktop.test_ui_acceptance import TIMEOUT_MS, loop_turning
+
+TOKEN_LINE = re.compile(r"coachhub://reset-password\?token=([A-Za-z0-9_\-]+)")
+
+
+def reset_token(mail_dir: Path) -> str:
+    mails = sorted(mail_dir.glob("*.eml"))
+    assert mails, "the reset mail was written"
+    match = TOKEN_LINE.search(mails[-1].read_text(encoding="utf-8"))
+    assert match is not None
+    return match.group(1)
+
+
+def test_forgot_password_then_sign_in_with_the_new_one(
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    services: Services,
+    server: InProcessServer,
+    tmp_path: Path,
+) -> None:
+    login = server.login(Role.TEAM_LEADER)
+    dialog = SignInDialog(services.auth, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(dialog)
+    dialog.server_url.setText(server.base_url)
+    dialog.email.setText(login.email)
+    qtbot.mouseClick(dialog.forgot_button, Qt.MouseButton.LeftButton)
+    assert dialog.reset_email.text() == login.email
+    with loop_turning(qloop):
+        qtbot.mouseClick(dialog.send_reset_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.pages.currentIndex() == RESET_CONFIRM_PAGE, timeout=TIMEOUT_MS)
+        assert server.settings.mail_dir is not None
+        qtbot.waitUntil(lambda: any(server.settings.mail_dir.glob("*.eml")), timeout=TIMEOUT_MS)  # type: ignore[union-attr]
+        dialog.reset_token.setText(reset_token(server.settings.mail_dir))
+        dialog.new_password.setText("a brand new secret")
+        dialog.repeat_password.setText("a brand new secret")
+        qtbot.mouseClick(dialog.confirm_reset_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.pages.currentIndex() == SIGN_IN_PAGE, timeout=TIMEOUT_MS)
+        assert "Password changed" in dialog.banner.text.text()
+
+        dialog.password.setText(login.password)
+        qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "Wrong email or password" in dialog.banner.text.text(), timeout=TIMEOUT_MS)
+        dialog.password.setText("a brand new secret")
+        with qtbot.waitSignal(dialog.sig_signed_in, timeout=TIMEOUT_MS):
+            qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
+
+
+def other_device(server: InProcessServer, network: SwitchableTransport, run: Run[Any]) -> ApiClient:
+    login = server.login(Role.TEAM_LEADER)
+    client = ApiClient(server.base_url, transport=network)
+    run(client.login(login.email, login.password))
+    return client
+
+
+def test_booking_clash_is_moved_to_a_suggested_slot(
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    run: Run[Any],
+    synced_services: Services,
+    server: InProcessServer,
+    network: SwitchableTransport,
+) -> None:
+    services = synced_services
+    now = utcnow()
+    upcoming = upcoming_scheduled(run(services.sessions.list_range(now, now.replace(year=now.year + 1))), now)
+    device = other_device(server, network, run)
+    try:
+        run(push_offline_clash(device, upcoming[0]))
+    finally:
+        run(device.aclose())
+    run(services.sync.sync_now())
+
+    view = ConflictsView(services.conflicts)
+    qtbot.addWidget(view)
+    with loop_turning(qloop), qtbot.waitSignal(view.sig_count_changed, timeout=TIMEOUT_MS) as counted:
+        view.refresh()
+    assert counted.args == [1]
+    item = view.current
+    assert item is not None and item.kind == "booking"
+    assert upcoming[0].topic in view.booking_text.text()
+    slot_buttons = [view.slot_buttons.itemAt(i).widget() for i in range(view.slot_buttons.count())]
+    slot_buttons = [button for button in slot_buttons if button is not None and button.objectName() == "slot"]
+    assert slot_buttons, "the clash comes with suggested slots"
+    suggestion = item.payload.suggestions[0]
+    with loop_turning(qloop):
+        with qtbot.waitSignal(view.sig_resolved, timeout=TIMEOUT_MS):
+            qtbot.mouseClick(slot_buttons[0], Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: view.model.rowCount() == 0, timeout=TIMEOUT_MS)
+    moved = run(services.api.get_session(item.id))
+    assert moved.status is SessionStatus.SCHEDULED
+    assert (moved.starts_at, moved.ends_at) == (suggestion.starts_at, suggestion.ends_at)
+
+
+def test_edit_conflict_shows_mine_theirs_base_and_applies_an_edited_value(
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    run: Run[Any],
+    synced_services: Services,
+    server: InProcessServer,
+    network: SwitchableTransport,
+) -> None:
+    services = synced_services
+    now = utcnow()
+    session = upcoming_scheduled(run(services.sessions.list_range(now, now.replace(year=now.year + 1))), now)[
+        0
+    ]
+    device = other_device(server, network, run)
+    try:
+        run(edit_on_both_sides(services, device, session))
+    finally:
+        run(device.aclose())
+
+    view = ConflictsView(services.conflicts)
+    qtbot.addWidget(view)
+    with loop_turning(qloop), qtbot.waitSignal(view.sig_loaded, timeout=TIMEOUT_MS):
+        view.refresh()
+    assert view.current is not None and view.current.kind == "merge"
+    record = view.current.payload
+    assert record.fields == ["notes"]
+    assert view.chosen_values() == {"notes": record.mine["notes"]}
+    view.merge_choice("notes", "theirs")
+    assert view.chosen_values() == {"notes": record.theirs["notes"]}
+    view.merge_choice("notes", "edit", "Both: shorter holds, and see call 4711.")
+    with loop_turning(qloop):
+        with qtbot.waitSignal(view.sig_resolved, timeout=TIMEOUT_MS):
+            qtbot.mouseClick(view.apply_merge_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: view.model.rowCount() == 0, timeout=TIMEOUT_MS)
+    assert run(services.api.get_session(session.id)).notes == "Both: shorter holds, and see call 4711."
+
+
+def test_scorecard_exports_pdf_and_csv(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, synced_services: Services, run: Run[Any], tmp_path: Path
+) -> None:
+    period = f"{utcnow():%Y-%m}"
+    dashboard = run(synced_services.dashboards.team_dashboard(period))
+    view = ScorecardView(synced_services.dashboards)
+    qtbot.addWidget(view)
+    view.resize(1100, 760)
+    view.set_agents([row.agent for row in dashboard.agents])
+    agent = dashboard.agents[0].agent
+    with loop_turning(qloop), qtbot.waitSignal(view.sig_loaded, timeout=TIMEOUT_MS):
+        view.open_agent(agent.id, period)
+    pdf = view.export_pdf(tmp_path / "card.pdf")
+    csv_path = view.export_csv(tmp_path / "card.csv")
+    assert pdf is not None and pdf.read_bytes().startswith(b"%PDF")
+    assert pdf.stat().st_size > 5_000, "the PDF carries the table and the chart"
+    assert csv_path is not None
+    lines = csv_path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == f"agent,{agent.name},period,{period}"
+    assert lines[1].startswith("kpi,name,unit,value,target")
+    assert (
+        len([line for line in lines if line.startswith(("aht,", "csat,", "fcr,", "qa,", "adherence,"))]) == 5
+    )
