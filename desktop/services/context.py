@@ -13,7 +13,7 @@ from desktop.net import ApiClient
 from desktop.services.auth import AuthService
 from desktop.services.conflicts import ConflictService
 from desktop.services.dashboards import DashboardService
-from desktop.services.runner import BlockingRunner
+from desktop.services.runner import BlockingRunner, freeze_startup_objects
 from desktop.services.sessions import SessionService
 from desktop.services.sync import SyncService
 from desktop.storage import LocalCache
@@ -45,6 +45,7 @@ class Services:
         plain_file_store: CredentialStore | None = None,
         backoff: Backoff | None = None,
     ) -> Services:
+        freeze_startup_objects()
         runner = BlockingRunner()
         engine = SyncEngine(api, cache, run_blocking=runner)
         auth = AuthService(api, cache, credentials, engine, runner, plain_file_store or PlainFileStore())
