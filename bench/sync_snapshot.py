@@ -34,7 +34,7 @@ from typing import Any
 
 import httpx
 from argon2 import PasswordHasher
-from sqlalchemy import insert, or_, select
+from sqlalchemy import insert, or_, select, text
 
 from server.app import create_app
 from server.db.engine import Database
@@ -128,8 +128,8 @@ async def seed(db: Database) -> str:
             id=_new_id(),
             agent_id=agent["id"],
             coach_id=leaders[index // AGENTS_PER_TEAM]["id"],
-            starts_at=day + timedelta(days=s, minutes=30 * (index % 14)),
-            ends_at=day + timedelta(days=s, minutes=30 * (index % 14) + 30),
+            starts_at=day + timedelta(days=s, minutes=30 * (index % AGENTS_PER_TEAM)),
+            ends_at=day + timedelta(days=s, minutes=30 * (index % AGENTS_PER_TEAM) + 30),
             status="scheduled",
             topic="Weekly 1:1",
             notes="",
@@ -142,6 +142,9 @@ async def seed(db: Database) -> str:
         for s in range(SESSIONS_PER_AGENT)
     ]
     await _bulk(db, CoachingSession, sessions)
+    # Planner statistics, as autovacuum (PostgreSQL) would gather after a bulk load like this.
+    async with db.engine.begin() as connection:
+        await connection.execute(text("ANALYZE"))
     return str(manager["email"])
 
 

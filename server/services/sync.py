@@ -89,16 +89,16 @@ class MetricFeed:
     async def page(
         self, session: AsyncSession, scope: SyncScope, after: Key | None, limit: int
     ) -> list[tuple[Key, Change]]:
+        if after is not None and len(after) != 3:
+            raise cursor_expired("The sync cursor is not valid.")
         statement = (
             select(*self._columns)
-            .where(scope.agents(Metric.agent_id))
+            .where(scope.agents(Metric.agent_id, after[0] if after else None))
             .order_by(Metric.agent_id, Metric.period, Metric.kpi_code)
             .limit(limit)
         )
         if after is not None:
-            if len(after) != 3:
-                raise cursor_expired("The sync cursor is not valid.")
-            statement = statement.where(self._key > tuple_(*map(literal, after)))
+            statement = statement.where(Metric.agent_id >= after[0], self._key > tuple_(*map(literal, after)))
         rows = (await session.execute(statement)).all()
         return [((row[0], row[1], row[2]), self._change(*row)) for row in rows]
 

@@ -57,15 +57,22 @@ class SyncScope:
             return User.id == self.user_id
         return or_(User.team_id.in_(self.team_ids), User.id.in_(self.people))
 
-    def agents(self, column: InstrumentedAttribute[Any]) -> ColumnElement[bool]:
-        """Rows (metrics, sessions) whose agent, in ``column``, is in scope now."""
+    def agents(self, column: InstrumentedAttribute[Any], from_id: str | None = None) -> ColumnElement[bool]:
+        """Rows (metrics, sessions) whose agent, in ``column``, is in scope now.
+
+        ``from_id`` bounds the agents to ids from it on (a keyset page over agent ids), so the
+        planner never walks the agents a snapshot has already passed.
+        """
         if self.team_ids is None:
             return true()
         if self.role is Role.AGENT:
             return column == self.user_id
         if not self.team_ids:
             return false()
-        return column.in_(select(User.id).where(User.team_id.in_(self.team_ids)))
+        agents = select(User.id).where(User.team_id.in_(self.team_ids))
+        if from_id is not None:
+            agents = agents.where(User.id >= from_id)
+        return column.in_(agents)
 
     def sessions(self) -> ColumnElement[bool]:
         """Sessions in scope: their agent's, or (leaders and managers) coached by the reader."""

@@ -50,15 +50,25 @@ async def test_snapshot_pages_cover_everything_once_and_sessions_and_metrics_are
     admin, leader = await sign_in("admin"), await sign_in("leader_a")
     agent = world.users["agent_a1"]
     await import_metrics(client, admin, [(agent.employee_code or "", "2026-01", "csat", 88.5)])
+    others = [world.users[key].employee_code or "" for key in ("agent_a2", "agent_b1", "agent_c1")]
+    await import_metrics(
+        client,
+        admin,
+        [(c, p, k, 70.0) for c in others for p in ("2025-12", "2026-01") for k in ("qa", "fcr", "aht")],
+    )
     booked = await book(client, leader, booking(agent.id, "10:00", "11:00"))
     assert booked.status_code == 201
 
+    for headers in (leader, admin, await sign_in("manager")):
+        whole, _, _ = await pull_all(client, headers, limit=5000)
+        for limit in (1, 2, 7):
+            paged, _, pages = await pull_all(client, headers, limit=limit)
+            assert pages >= len(whole) // limit
+            keys = [(change["entity"], change["id"]) for change in paged]
+            assert len(keys) == len(set(keys)), "a snapshot never repeats an entity"
+            assert fold({}, paged) == fold({}, whole)
     whole, _, _ = await pull_all(client, leader, limit=5000)
-    paged, _, pages = await pull_all(client, leader, limit=2)
-    assert pages >= len(whole) // 2
-    keys = [(change["entity"], change["id"]) for change in paged]
-    assert len(keys) == len(set(keys)), "a snapshot never repeats an entity"
-    assert fold({}, paged) == fold({}, whole)
+    assert len([c for c in whole if c["entity"] == "metric"]) == 1 + 6
 
     view = fold({}, whole)
     metric = view[("metric", f"{agent.id}:2026-01:csat")]
