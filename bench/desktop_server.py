@@ -76,8 +76,19 @@ def server_process(database: Path) -> Iterator[str]:
     }
     # Niced: the server stands in for a remote machine and should not crowd the desktop's CPU.
     command = [
-        "nice", "-n", "5", sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app",
-        "--fd", str(listener.fileno()), "--log-level", "warning", "--no-access-log",
+        "nice",
+        "-n",
+        "5",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "server.app:create_app",
+        "--fd",
+        str(listener.fileno()),
+        "--log-level",
+        "warning",
+        "--no-access-log",
     ]
     child = subprocess.Popen(command, env=env, pass_fds=(listener.fileno(),))
     listener.close()

@@ -137,7 +137,7 @@ def measure_full_sync(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
-    args = parser.parse_args()
+    args, _rest = parser.parse_known_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = QApplication.instance() or QApplication([])
     loop = qasync.QEventLoop(app)

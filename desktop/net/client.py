@@ -263,7 +263,9 @@ class ApiClient:
         return await self._get_revalidated("/dashboards/team", TeamDashboard, params)
 
     async def manager_dashboard(self, period: str) -> ManagerDashboard:
-        return await self._get_revalidated("/dashboards/manager", ManagerDashboard, _params({"period": period}))
+        return await self._get_revalidated(
+            "/dashboards/manager", ManagerDashboard, _params({"period": period})
+        )
 
     async def scorecard(self, agent_id: str, period: str) -> Scorecard:
         path = f"/agents/{agent_id}/scorecard"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from functools import partial
 
 from PySide6.QtCore import QObject, Signal
@@ -19,7 +20,9 @@ NO_KEYCHAIN_WARNING = (
     "No system keychain is available, so your sign-in is not remembered: you will be asked to sign "
     "in again next time. You can choose to keep it in a plain file readable only by you instead."
 )
-PLAIN_FILE_WARNING = "No system keychain is available; your sign-in is kept in a plain file readable only by you."
+PLAIN_FILE_WARNING = (
+    "No system keychain is available; your sign-in is kept in a plain file readable only by you."
+)
 
 
 class AuthService(QObject):
@@ -102,10 +105,9 @@ class AuthService(QObject):
     async def sign_out(self) -> None:
         """End the login on the server (if reachable) and forget the remembered token."""
         server_url = self.server_url
-        try:
+        # Unreachable or refused: the token dies with its TTL; locally it is gone either way.
+        with contextlib.suppress(ServerUnreachable, ApiError):
             await self.api.logout()
-        except (ServerUnreachable, ApiError):
-            pass  # the token dies with its TTL; locally it is gone either way
         if server_url is not None:
             await self._forget(server_url)
         self.me = None

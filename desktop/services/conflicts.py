@@ -145,7 +145,9 @@ class ConflictService(QObject):
                 parked = {s["id"] for s in reader.sessions_in_status("conflict")}
             recorded = {r.session_id for r in outbox.booking_conflicts(user_id)} - parked
             return (
-                len(parked) + len(recorded) + len(outbox.merge_conflicts(user_id))
+                len(parked)
+                + len(recorded)
+                + len(outbox.merge_conflicts(user_id))
                 + len(outbox.entries(user_id, "failed"))
             )
 

@@ -93,8 +93,13 @@ class SessionService(QObject):
         me = self._me()
         session_id = str(uuid.uuid4())
         body = SessionCreate(
-            id=session_id, agent_id=agent_id, coach_id=coach_id or me.id,
-            starts_at=starts_at, ends_at=ends_at, topic=topic, notes=notes,
+            id=session_id,
+            agent_id=agent_id,
+            coach_id=coach_id or me.id,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            topic=topic,
+            notes=notes,
         )
         if self.sync.online:
             try:
@@ -110,8 +115,13 @@ class SessionService(QObject):
                 return await self._stored(session)
         now = utcnow()
         local = Session(
-            **body.model_dump(exclude={"coach_id"}), coach_id=body.coach_id or me.id,
-            status=SessionStatus.SCHEDULED, created_by=me.id, version=0, created_at=now, updated_at=now,
+            **body.model_dump(exclude={"coach_id"}),
+            coach_id=body.coach_id or me.id,
+            status=SessionStatus.SCHEDULED,
+            created_by=me.id,
+            version=0,
+            created_at=now,
+            updated_at=now,
         )
         await self.run(partial(self.cache.outbox.queue_create, me.id, local.model_dump(mode="json")))
         await self.sync.local_change()

@@ -129,8 +129,12 @@ class SyncService(QObject):
             self._schedule_next()
         self.last_report = report
         changed = report is not None and (
-            report.rows or report.applied or report.merged or report.merge_conflicts
-            or report.booking_conflicts or report.failed
+            report.rows
+            or report.applied
+            or report.merged
+            or report.merge_conflicts
+            or report.booking_conflicts
+            or report.failed
         )
         if changed or self._pending != pending_before:
             self.sig_data_changed.emit()

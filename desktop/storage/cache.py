@@ -215,7 +215,9 @@ class LocalCache:
         """Forget the snapshot and cursor (sign-out of another account); the outbox stays."""
         with self.db.write() as conn:
             for table in schema.SNAPSHOT_TABLES:
-                conn.execute(delete(table).where(~table.c.local) if table is schema.sessions else delete(table))
+                conn.execute(
+                    delete(table).where(~table.c.local) if table is schema.sessions else delete(table)
+                )
             for key in (CURSOR, LAST_SYNC, SNAPSHOT_GEN):
                 set_meta(conn, key, None)
 

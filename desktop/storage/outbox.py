@@ -121,7 +121,9 @@ def _local_copy(conn: Connection, session_id: str) -> dict[str, Any] | None:
 
 
 def _other_entries(conn: Connection, session_id: str) -> bool:
-    return conn.scalar(select(schema.outbox.c.seq).where(schema.outbox.c.session_id == session_id)) is not None
+    return (
+        conn.scalar(select(schema.outbox.c.seq).where(schema.outbox.c.session_id == session_id)) is not None
+    )
 
 
 class Outbox:
@@ -137,8 +139,15 @@ class Outbox:
         session = canonical_session(session)
         with self.db.write() as conn:
             _write_local(conn, session, local=True)
-            self._insert(conn, user_id, "create_session", session["id"], None,
-                         {name: session[name] for name in CREATE_FIELDS}, None)
+            self._insert(
+                conn,
+                user_id,
+                "create_session",
+                session["id"],
+                None,
+                {name: session[name] for name in CREATE_FIELDS},
+                None,
+            )
         return session
 
     def queue_update(self, user_id: str, session_id: str, changes: dict[str, Any]) -> dict[str, Any]:
@@ -197,7 +206,9 @@ class Outbox:
 
     @staticmethod
     def _set_data(conn: Connection, mutation_id: str, data: dict[str, Any]) -> None:
-        conn.execute(update(schema.outbox).where(schema.outbox.c.mutation_id == mutation_id).values(data=data))
+        conn.execute(
+            update(schema.outbox).where(schema.outbox.c.mutation_id == mutation_id).values(data=data)
+        )
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -217,8 +228,14 @@ class Outbox:
             rows = conn.execute(select(table).where(table.c.user_id == user_id).order_by(table.c.created_at))
             return [
                 MergeConflictRecord(
-                    id=r.id, session_id=r.session_id, base=r.base, mine=r.mine, theirs=r.theirs,
-                    merged=r.merged, fields=r.fields, created_at=r.created_at,
+                    id=r.id,
+                    session_id=r.session_id,
+                    base=r.base,
+                    mine=r.mine,
+                    theirs=r.theirs,
+                    merged=r.merged,
+                    fields=r.fields,
+                    created_at=r.created_at,
                 )
                 for r in rows
             ]
@@ -229,8 +246,14 @@ class Outbox:
             rows = conn.execute(select(table).where(table.c.user_id == user_id).order_by(table.c.created_at))
             return [
                 BookingConflictRecord(
-                    id=r.id, session_id=r.session_id, attempted=r.attempted, session=r.session,
-                    clashes=r.clashes, suggestions=r.suggestions, detail=r.detail, created_at=r.created_at,
+                    id=r.id,
+                    session_id=r.session_id,
+                    attempted=r.attempted,
+                    session=r.session,
+                    clashes=r.clashes,
+                    suggestions=r.suggestions,
+                    detail=r.detail,
+                    created_at=r.created_at,
                 )
                 for r in rows
             ]
@@ -282,8 +305,14 @@ class Outbox:
             conn.execute(
                 insert(schema.merge_conflicts),
                 {
-                    "id": mutation_id, "user_id": entry.user_id, "session_id": entry.session_id,
-                    "base": base, "mine": mine, "theirs": theirs, "merged": merged, "fields": fields,
+                    "id": mutation_id,
+                    "user_id": entry.user_id,
+                    "session_id": entry.session_id,
+                    "base": base,
+                    "mine": mine,
+                    "theirs": theirs,
+                    "merged": merged,
+                    "fields": fields,
                     "created_at": utcnow().isoformat(),
                 },
             )
@@ -305,9 +334,14 @@ class Outbox:
             conn.execute(
                 insert(schema.booking_conflicts),
                 {
-                    "id": mutation_id, "user_id": entry.user_id, "session_id": entry.session_id,
-                    "attempted": entry.data, "session": session, "clashes": clashes or [],
-                    "suggestions": suggestions or [], "detail": detail,
+                    "id": mutation_id,
+                    "user_id": entry.user_id,
+                    "session_id": entry.session_id,
+                    "attempted": entry.data,
+                    "session": session,
+                    "clashes": clashes or [],
+                    "suggestions": suggestions or [],
+                    "detail": detail,
                     "created_at": utcnow().isoformat(),
                 },
             )
@@ -339,8 +373,9 @@ class Outbox:
             data = changed_fields(theirs, final)
             if data:
                 _write_local(conn, final, local=True)
-                self._insert(conn, record.user_id, "update_session", record.session_id,
-                             theirs["version"], data, theirs)
+                self._insert(
+                    conn, record.user_id, "update_session", record.session_id, theirs["version"], data, theirs
+                )
             return final if data else theirs
 
     def dismiss_booking_conflict(self, conflict_id: str) -> None:

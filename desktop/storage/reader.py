@@ -59,7 +59,9 @@ class CacheReader:
         rows = self.conn.execute(select(schema.kpis.c.data).order_by(schema.kpis.c.code))
         return [row.data for row in rows]
 
-    def metric_values(self, periods: Collection[str], agent_ids: Collection[str] | None = None) -> MetricValues:
+    def metric_values(
+        self, periods: Collection[str], agent_ids: Collection[str] | None = None
+    ) -> MetricValues:
         m = schema.metrics
         query = select(m.c.agent_id, m.c.period, m.c.kpi_code, m.c.value).where(m.c.period.in_(list(periods)))
         if agent_ids is not None:

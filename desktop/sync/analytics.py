@@ -80,7 +80,9 @@ class LocalAnalytics:
             raise NotInCache("Nothing has been synced yet.")
         return last
 
-    def team_dashboard(self, me_id: str, role: Role, period: str, team_id: str | None = None) -> TeamDashboard:
+    def team_dashboard(
+        self, me_id: str, role: Role, period: str, team_id: str | None = None
+    ) -> TeamDashboard:
         as_of = self._as_of()
         previous = period_add(period, -1)
         with self.cache.read() as reader:
@@ -132,7 +134,9 @@ class LocalAnalytics:
             members[agent["team_id"]].append(agent["id"])
         overviews: list[TeamOverview] = []
         for team in teams:
-            scores = [scoring.score(values.get((agent_id, period), {}), rules) for agent_id in members[team["id"]]]
+            scores = [
+                scoring.score(values.get((agent_id, period), {}), rules) for agent_id in members[team["id"]]
+            ]
             present = [s for s in scores if s is not None]
             leader = leaders.get(team.get("leader_id") or "")
             overviews.append(

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Backoff:
-    """Delays of ``first``, ×``factor`` per failure up to ``cap``; ``reset()`` after a success.
+    """Delays of ``first``, times ``factor`` per failure up to ``cap``; ``reset()`` after a success.
 
     Jitter (± ``jitter`` of the delay) keeps many clients from retrying in lockstep.
     """

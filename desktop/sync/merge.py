@@ -70,7 +70,7 @@ def three_way_merge(
         b = tuple(base.get(name) for name in unit)
         m = tuple(mine.get(name, base.get(name)) for name in unit)
         t = tuple(theirs.get(name) for name in unit)
-        if m == t or m == b:
+        if m in (t, b):
             continue
         if t == b:
             merged.update(zip(unit, m, strict=True))

@@ -72,8 +72,12 @@ def demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactor
     path = tmp_path_factory.mktemp("desktop-demo") / "demo.sqlite3"
     shutil.copyfile(sqlite_template, path)
     logins = run_private(
-        _seed(f"sqlite+aiosqlite:///{path}", teams=DEMO_TEAMS, agents_per_team=DEMO_AGENTS_PER_TEAM,
-              months=DEMO_MONTHS)
+        _seed(
+            f"sqlite+aiosqlite:///{path}",
+            teams=DEMO_TEAMS,
+            agents_per_team=DEMO_AGENTS_PER_TEAM,
+            months=DEMO_MONTHS,
+        )
     )
     return SeededTemplate(path, logins)
 
@@ -202,7 +206,10 @@ def make_services(
     def make(cache_dir: Path, store: Any, transport: httpx.AsyncBaseTransport | None = None) -> Services:
         client = ApiClient(server.base_url, transport=transport or network)
         services = Services.build(
-            client, LocalCache.in_dir(cache_dir), store, plain_file_store=PlainFileStore(cache_dir / "plain.json")
+            client,
+            LocalCache.in_dir(cache_dir),
+            store,
+            plain_file_store=PlainFileStore(cache_dir / "plain.json"),
         )
         built.append(services)
         return services

@@ -17,7 +17,9 @@ from tests.desktop.conftest import InProcessServer, Run, SwitchableTransport
 PERIOD = utcnow().strftime("%Y-%m")
 
 
-def sign_in(api: ApiClient, server: InProcessServer, run: Run[Any], role: Role = Role.TEAM_LEADER) -> TokenPair:
+def sign_in(
+    api: ApiClient, server: InProcessServer, run: Run[Any], role: Role = Role.TEAM_LEADER
+) -> TokenPair:
     login = server.login(role)
     return run(api.login(login.email, login.password))
 
@@ -36,7 +38,9 @@ def test_a_problem_becomes_an_api_error_with_its_code(api: ApiClient, run: Run[A
     assert error.problem["code"] == "unauthorized"
 
 
-def test_no_network_is_server_unreachable(api: ApiClient, network: SwitchableTransport, run: Run[Any]) -> None:
+def test_no_network_is_server_unreachable(
+    api: ApiClient, network: SwitchableTransport, run: Run[Any]
+) -> None:
     network.online = False
     with pytest.raises(ServerUnreachable):
         run(api.me())
@@ -71,7 +75,9 @@ def test_an_expired_access_token_is_refreshed_once_and_the_new_pair_reported(
     assert run(api.me()).id == first.user.id
 
 
-def test_a_refused_refresh_signs_the_client_out(api: ApiClient, server: InProcessServer, run: Run[Any]) -> None:
+def test_a_refused_refresh_signs_the_client_out(
+    api: ApiClient, server: InProcessServer, run: Run[Any]
+) -> None:
     sign_in(api, server, run)
     api.set_tokens("cha_expired", "chr_revoked")
     with pytest.raises(ApiError) as caught:

@@ -26,8 +26,13 @@ def no_keyring() -> Iterator[None]:
 
 
 def test_remember_me_keeps_the_refresh_token_and_restores_the_session(
-    services: Services, credentials: MemoryStore, server: InProcessServer, make_services: ServicesFactory,
-    cache_dir: Path, run: Run[Any], qtbot: QtBot,
+    services: Services,
+    credentials: MemoryStore,
+    server: InProcessServer,
+    make_services: ServicesFactory,
+    cache_dir: Path,
+    run: Run[Any],
+    qtbot: QtBot,
 ) -> None:
     login = server.login(Role.TEAM_LEADER)
     with qtbot.waitSignal(services.auth.sig_signed_in) as signed_in:
@@ -61,8 +66,12 @@ def test_without_remember_nothing_is_stored(
 
 
 def test_no_keyring_backend_warns_and_stores_nothing(
-    make_services: ServicesFactory, cache_dir: Path, server: InProcessServer, no_keyring: None,
-    run: Run[Any], qtbot: QtBot,
+    make_services: ServicesFactory,
+    cache_dir: Path,
+    server: InProcessServer,
+    no_keyring: None,
+    run: Run[Any],
+    qtbot: QtBot,
 ) -> None:
     services = make_services(cache_dir, KeyringStore())
     plain = services.auth.plain_file_store

@@ -51,8 +51,13 @@ def test_dashboards_come_from_the_cache_when_the_server_is_unreachable(
 
 
 def test_a_restart_from_the_same_cache_works_offline(
-    services: Services, credentials: MemoryStore, server: InProcessServer, cache_dir: Path,
-    network: SwitchableTransport, make_services: ServicesFactory, run: Run[Any],
+    services: Services,
+    credentials: MemoryStore,
+    server: InProcessServer,
+    cache_dir: Path,
+    network: SwitchableTransport,
+    make_services: ServicesFactory,
+    run: Run[Any],
 ) -> None:
     login = server.login(Role.TEAM_LEADER)
     run(services.auth.sign_in(server.base_url, login.email, login.password, remember=True))
@@ -100,7 +105,9 @@ def test_an_online_booking_into_a_taken_slot_raises_with_suggestions(
     services = synced_services
     now = utcnow()
     taken = next(
-        s for s in run(services.sessions.list_range(now, now.replace(year=now.year + 1))) if s.status == "scheduled"
+        s
+        for s in run(services.sessions.list_range(now, now.replace(year=now.year + 1)))
+        if s.status == "scheduled"
     )
     try:
         run(services.sessions.book(taken.agent_id, taken.starts_at, taken.ends_at, "Clash"))
@@ -118,7 +125,9 @@ def test_the_conflict_badge_counts_what_waits_for_the_user(
     services = synced_services
     now = utcnow()
     taken = next(
-        s for s in run(services.sessions.list_range(now, now.replace(year=now.year + 1))) if s.status == "scheduled"
+        s
+        for s in run(services.sessions.list_range(now, now.replace(year=now.year + 1)))
+        if s.status == "scheduled"
     )
     network.online = False
     run(services.dashboards.team_dashboard(PERIOD))
@@ -126,6 +135,8 @@ def test_the_conflict_badge_counts_what_waits_for_the_user(
     network.online = True
     with qtbot.waitSignal(services.conflicts.sig_count, check_params_cb=lambda count: count >= 1):
         run(services.sync.sync_now())
-    [conflict] = [c for c in run(services.conflicts.booking_conflicts()) if c.session.topic == "Clash offline"]
+    [conflict] = [
+        c for c in run(services.conflicts.booking_conflicts()) if c.session.topic == "Clash offline"
+    ]
     assert taken.id in {s.id for s in conflict.clashes_with}
     assert conflict.suggestions

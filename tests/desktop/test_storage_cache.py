@@ -28,10 +28,19 @@ def metric(agent_id: str, period: str, code: str, value: float) -> Change:
 
 def session(session_id: str, version: int = 1, **fields: Any) -> dict[str, Any]:
     return {
-        "id": session_id, "agent_id": "agent-1", "coach_id": USER,
-        "starts_at": "2026-03-02T09:00:00Z", "ends_at": "2026-03-02T10:00:00Z", "status": "scheduled",
-        "topic": "QA review", "notes": "", "created_by": USER, "version": version,
-        "created_at": "2026-03-01T08:00:00Z", "updated_at": "2026-03-01T08:00:00Z", **fields,
+        "id": session_id,
+        "agent_id": "agent-1",
+        "coach_id": USER,
+        "starts_at": "2026-03-02T09:00:00Z",
+        "ends_at": "2026-03-02T10:00:00Z",
+        "status": "scheduled",
+        "topic": "QA review",
+        "notes": "",
+        "created_by": USER,
+        "version": version,
+        "created_at": "2026-03-01T08:00:00Z",
+        "updated_at": "2026-03-01T08:00:00Z",
+        **fields,
     }
 
 
@@ -58,8 +67,15 @@ def test_a_page_and_its_cursor_commit_together(cache: LocalCache) -> None:
 def test_a_failing_page_leaves_rows_and_cursor_as_they_were(cache: LocalCache) -> None:
     cache.apply_pull([team("t1", "Billing")], "c1")
     # The teams are written before the KPI row fails its NOT NULL constraint.
-    kpi = {"code": "csat", "name": "CSAT", "unit": None, "higher_is_better": True, "target": 85,
-           "weight": 2, "version": 1}
+    kpi = {
+        "code": "csat",
+        "name": "CSAT",
+        "unit": None,
+        "higher_is_better": True,
+        "target": 85,
+        "weight": 2,
+        "version": 1,
+    }
     broken = Change(entity="kpi", id="csat", op="upsert", version=1, data=kpi)
     with pytest.raises(IntegrityError):
         cache.apply_pull([team("t2", "Sales"), broken], "c2")

@@ -21,9 +21,7 @@ PERIOD = utcnow().strftime("%Y-%m")
 
 
 @pytest.fixture
-def other_client(
-    server: InProcessServer, network: SwitchableTransport, run: Run[Any]
-) -> Iterator[ApiClient]:
+def other_client(server: InProcessServer, network: SwitchableTransport, run: Run[Any]) -> Iterator[ApiClient]:
     """A second desktop (same team leader) editing on the server while ours is offline."""
     client = ApiClient(server.base_url, transport=SwitchableTransport(network.inner))
     login = server.login(Role.TEAM_LEADER)
@@ -90,7 +88,9 @@ def test_an_offline_booking_is_pushed_and_applied(
     target = scheduled_session(services)
     starts = (target.starts_at + timedelta(days=21)).replace(hour=7)
     network.online = False
-    booked = run(services.sessions.book(target.agent_id, starts, starts + timedelta(minutes=30), "Offline QA"))
+    booked = run(
+        services.sessions.book(target.agent_id, starts, starts + timedelta(minutes=30), "Offline QA")
+    )
     assert booked.version == 0
     [entry] = services.cache.outbox.entries(me.id)
     assert entry.type == "create_session" and entry.session_id == booked.id
@@ -101,7 +101,11 @@ def test_an_offline_booking_is_pushed_and_applied(
     assert report.applied == 1
     assert services.cache.outbox.entries(me.id) == []
     on_server = run(services.api.get_session(booked.id))
-    assert (on_server.topic, on_server.version, on_server.status) == ("Offline QA", 1, SessionStatus.SCHEDULED)
+    assert (on_server.topic, on_server.version, on_server.status) == (
+        "Offline QA",
+        1,
+        SessionStatus.SCHEDULED,
+    )
     assert services.cache.session(booked.id)["version"] == 1  # type: ignore[index]
 
 
@@ -138,7 +142,11 @@ def test_a_field_changed_on_both_sides_is_kept_for_the_user(
     assert report.merge_conflicts == 1
     [conflict] = services.cache.outbox.merge_conflicts(me.id)
     assert conflict.fields == ["notes"]
-    assert (conflict.base["notes"], conflict.mine["notes"], conflict.theirs["notes"]) == ("", "mine", "theirs")
+    assert (conflict.base["notes"], conflict.mine["notes"], conflict.theirs["notes"]) == (
+        "",
+        "mine",
+        "theirs",
+    )
     assert run(services.api.get_session(target.id)).notes == "theirs"  # nothing applied silently
     assert services.cache.outbox.entries(me.id) == []
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from desktop.sync import three_way_merge
 
-BASE = {"topic": "QA", "notes": "", "status": "scheduled", "starts_at": "09:00", "ends_at": "10:00", "version": 1}
+BASE = {
+    "topic": "QA",
+    "notes": "",
+    "status": "scheduled",
+    "starts_at": "09:00",
+    "ends_at": "10:00",
+    "version": 1,
+}
 
 
 def test_unchanged_on_my_side_takes_theirs() -> None:
@@ -52,4 +59,8 @@ def test_a_moved_slot_on_one_side_moves_both_times() -> None:
     theirs = {**BASE, "notes": "x", "version": 2}
     result = three_way_merge(BASE, mine, theirs)
     assert result.clean
-    assert (result.merged["starts_at"], result.merged["ends_at"], result.merged["notes"]) == ("11:00", "12:00", "x")
+    assert (result.merged["starts_at"], result.merged["ends_at"], result.merged["notes"]) == (
+        "11:00",
+        "12:00",
+        "x",
+    )

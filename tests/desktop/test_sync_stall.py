@@ -32,7 +32,8 @@ def test_full_sync_at_scale_keeps_the_event_loop_responsive(
         run = measure_full_sync(qloop, base_url, admin.email, admin.password, tmp_path / "cache")
     print(
         f"\nfull sync: {run.rows} rows in {run.pages} pages, {run.seconds:.2f} s; cache apply "
-        f"{run.rows_per_second:,} rows/s; worst event-loop stall {run.worst_stall_ms:.1f} ms over {run.ticks} ticks"
+        f"{run.rows_per_second:,} rows/s; worst event-loop stall {run.worst_stall_ms:.1f} ms "
+        f"over {run.ticks} ticks"
     )
     assert run.cache_rows == server_counts(database)
     assert run.cache_rows["metrics"] > 30 * 15 * 24 * 5 * 0.95  # a few agent-months are left out
@@ -43,7 +44,9 @@ def test_full_sync_at_scale_keeps_the_event_loop_responsive(
 def server_counts(database: Path) -> dict[str, int]:
     """What the admin's snapshot must hold: every row of the server."""
     with closing(sqlite3.connect(database)) as conn:
-        count = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
-                 for table in ("teams", "users", "kpis", "metrics", "coaching_sessions")}
+        count = {
+            table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("teams", "users", "kpis", "metrics", "coaching_sessions")
+        }
     count["sessions"] = count.pop("coaching_sessions")
     return count
