@@ -13,16 +13,16 @@ from shared.sync import ChangesPage, ChangesQuery, PushRequest, PushResponse
 
 
 async def changes(request: Request) -> Response:
-    query = parse_query(request, ChangesQuery)
     who = await caller(request)
+    query = parse_query(request, ChangesQuery)
     page = await SyncService(database(request)).changes(who, query.since, query.limit)
     # Straight to JSON in one pass: snapshot pages are the largest bodies the server sends.
     return Response(page.model_dump_json(), media_type="application/json")
 
 
 async def push(request: Request) -> Response:
-    body = await parse_body(request, PushRequest)
     who = await caller(request)
+    body = await parse_body(request, PushRequest)
     return json_response(await PushService(database(request), settings(request)).push(who, body))
 
 
