@@ -15,6 +15,7 @@ from desktop.services.runner import BlockingRunner
 from desktop.services.status import SyncStatus
 from desktop.storage import LocalCache
 from desktop.sync import Backoff, SyncEngine, SyncReport
+from shared.errors import ErrorCode
 
 
 class SyncService(QObject):
@@ -96,7 +97,7 @@ class SyncService(QObject):
         if self._online:
             self._online = False
             self.sig_status.emit(self.status)
-            self._schedule_next()
+            self._schedule_next(retry_soon=True)
 
     def report_reachable(self) -> None:
         if not self._online:
@@ -115,18 +116,23 @@ class SyncService(QObject):
         await self.refresh_status()
         report: SyncReport | None = None
         pending_before = self._pending
+        retry_soon = True
         try:
             report = await self.engine.sync()
             self._online = True
             self.backoff.reset()
+            retry_soon = False
         except ServerUnreachable:
             self._online = False
         except ApiError as exc:
-            self.sig_sync_failed.emit(exc.detail)
+            if exc.code is ErrorCode.UNAUTHORIZED:
+                self.sig_sync_failed.emit("Your sign-in has expired: sign in again to sync.")
+            else:
+                self.sig_sync_failed.emit(exc.detail)
         finally:
             self._syncing = False
             await self.refresh_status()
-            self._schedule_next()
+            self._schedule_next(retry_soon)
         self.last_report = report
         changed = report is not None and (
             report.rows
@@ -140,10 +146,11 @@ class SyncService(QObject):
             self.sig_data_changed.emit()
         return report
 
-    def _schedule_next(self) -> None:
+    def _schedule_next(self, retry_soon: bool) -> None:
+        """The next try: the regular interval, or the backoff delay after a failed attempt."""
         if self._interval is None:
             return
-        delay = self._interval if self._online else self.backoff.next_delay()
+        delay = self.backoff.next_delay() if retry_soon else self._interval
         self._timer.start(int(delay * 1000))
 
     def _on_timer(self) -> None:

@@ -108,6 +108,25 @@ def run(qloop: asyncio.AbstractEventLoop) -> Run[Any]:
     return _run
 
 
+async def next_emission(signal: Any, predicate: Callable[..., bool] = lambda *_args: True, timeout: float = 10.0) -> Any:
+    """Await the next emission of a Qt ``signal`` whose arguments satisfy ``predicate``.
+
+    ``qtbot.waitSignal`` spins a nested Qt loop in which asyncio tasks cannot run; inside
+    ``run(...)`` use this instead. Returns the first argument (or ``None``).
+    """
+    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    def receive(*args: Any) -> None:
+        if not future.done() and predicate(*args):
+            future.set_result(args[0] if args else None)
+
+    signal.connect(receive)
+    try:
+        return await asyncio.wait_for(future, timeout)
+    finally:
+        signal.disconnect(receive)
+
+
 class SwitchableTransport(httpx.AsyncBaseTransport):
     """Wraps a transport; with ``online = False`` every request fails as if the network were gone."""
 
