@@ -108,7 +108,9 @@ def run(qloop: asyncio.AbstractEventLoop) -> Run[Any]:
     return _run
 
 
-async def next_emission(signal: Any, predicate: Callable[..., bool] = lambda *_args: True, timeout: float = 10.0) -> Any:
+async def next_emission(
+    signal: Any, predicate: Callable[..., bool] = lambda *_args: True, within_s: float = 10.0
+) -> Any:
     """Await the next emission of a Qt ``signal`` whose arguments satisfy ``predicate``.
 
     ``qtbot.waitSignal`` spins a nested Qt loop in which asyncio tasks cannot run; inside
@@ -122,7 +124,7 @@ async def next_emission(signal: Any, predicate: Callable[..., bool] = lambda *_a
 
     signal.connect(receive)
     try:
-        return await asyncio.wait_for(future, timeout)
+        return await asyncio.wait_for(future, within_s)
     finally:
         signal.disconnect(receive)
 

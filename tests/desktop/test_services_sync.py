@@ -24,8 +24,8 @@ def test_the_timer_retries_with_backoff_and_catches_up_when_the_server_is_back(
         await next_emission(sync.sig_status, lambda s: not s.online and not s.syncing)
         assert sync.backoff.failures > failures_seen  # it kept trying, on its own
         network.online = True
-        status: SyncStatus = await next_emission(sync.sig_status, lambda s: s.online and s.last_sync is not None)
-        return status
+        back: SyncStatus = await next_emission(sync.sig_status, lambda s: s.online and s.last_sync)
+        return back
 
     status = run(scenario())
     assert status.pending == 0 and sync.backoff.failures == 0
