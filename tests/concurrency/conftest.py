@@ -20,7 +20,17 @@ from server.db.engine import Database
 from server.settings import Settings
 from tests import databases
 from tests.factories import TEST_HASH_MEMORY_KIB
-from tests.live_server import LiveServer, start_server, stop_server
+from tests.live_server import WORKERS, LiveServer, start_server, stop_server
+
+
+async def _warm_up(base_url: str, rounds: int = 3, width: int = 4 * WORKERS * 10) -> None:
+    """Open every worker's pool connections before the first test. On a cold server the first
+    burst is staggered by connection set-up and never races, so it would pass even without the
+    no-overlap guard (seen with the PostgreSQL exclusion constraints removed)."""
+    limits = httpx.Limits(max_connections=width, max_keepalive_connections=width)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30.0) as client:
+        for _ in range(rounds):
+            await asyncio.gather(*(client.get("/readyz") for _ in range(width)))
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
@@ -43,6 +53,7 @@ def live_server(
     log_path = directory / "server.log"
     try:
         process, base_url = start_server(database_url, log_path)
+        asyncio.run(_warm_up(base_url))
         try:
             yield LiveServer(base_url, database_url, backend, log_path)
         finally:
