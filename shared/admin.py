@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, EmailStr, Field
 
 from shared.auth import PASSWORD_MIN_LENGTH, Contract, Role
 
-Name = Field(min_length=1, max_length=200)
+Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class UserCreate(Contract):
     email: EmailStr
-    name: str = Name
+    name: Name
     role: Role
     password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=1024)
     team_id: str | None = None
@@ -21,20 +23,20 @@ class UserCreate(Contract):
 class UserPatch(Contract):
     """Only the fields present are changed; ``team_id: null`` removes the agent from a team."""
 
-    name: str | None = Name
+    name: Name | None = None
     role: Role | None = None
     team_id: str | None = None
     active: bool | None = None
 
 
 class TeamCreate(Contract):
-    name: str = Name
+    name: Name
     leader_id: str | None = None
     manager_id: str | None = None
 
 
 class TeamPatch(Contract):
-    name: str | None = Name
+    name: Name | None = None
     leader_id: str | None = None
     manager_id: str | None = None
 

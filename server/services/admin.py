@@ -13,7 +13,7 @@ from server.db.engine import Database
 from server.db.models import Kpi, Team, User
 from server.db.types import new_id
 from server.problems import ProblemError
-from server.services.changes import ChangeRecord, record_changes
+from server.services.changes import ChangeRecord, record_agent_move, record_changes
 from server.services.passwords import Passwords
 from server.services.shapes import to_kpi, to_team, to_user
 from server.services.versioning import update_versioned
@@ -28,13 +28,12 @@ def _invalid(detail: str) -> ProblemError:
     return ProblemError(ErrorCode.VALIDATION_ERROR, detail)
 
 
-def user_change(user: User, previous_team_id: str | None = None) -> ChangeRecord:
+def user_change(user: User) -> ChangeRecord:
     return ChangeRecord(
         "user",
         user.id,
         user.version,
         team_id=user.team_id,
-        previous_team_id=previous_team_id,
         agent_id=user.id if user.role == Role.AGENT.value else None,
     )
 
@@ -115,8 +114,11 @@ class AdminService:
             updated = await update_versioned(
                 session, User, User.id == user_id, expected_version, values, to_user
             )
-            moved_from = previous_team if previous_team != updated.team_id else None
-            await record_changes(session, [user_change(updated, moved_from)])
+            if updated.role == Role.AGENT.value and previous_team != updated.team_id:
+                # The agent's metrics and sessions leave one team's scope and enter another's.
+                await record_agent_move(session, updated.id, updated.version, previous_team, updated.team_id)
+            else:
+                await record_changes(session, [user_change(updated)])
             return to_user(updated)
 
     async def create_team(self, data: TeamCreate) -> directory.Team:

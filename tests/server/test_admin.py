@@ -96,3 +96,39 @@ async def test_non_admins_are_forbidden(client: httpx.AsyncClient, world: World,
     for key in ("manager", "leader_a", "agent_a1"):
         response = await client.post("/api/v1/admin/teams", headers=await sign_in(key), json={"name": "T"})
         assert response.status_code == 403, key
+
+
+async def test_patch_with_one_field_leaves_the_others(
+    client: httpx.AsyncClient, world: World, sign_in: Login
+) -> None:
+    headers = {**(await sign_in("admin")), "If-Match": '"1"'}
+    agent = world.users["agent_a1"]
+    moved = await client.patch(
+        f"/api/v1/admin/users/{agent.id}", headers=headers, json={"team_id": world.teams["team_b"].id}
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["name"] == agent.name and moved.json()["team_id"] == world.teams["team_b"].id
+    renamed = await client.patch(
+        f"/api/v1/admin/teams/{world.teams['team_c'].id}", headers=headers, json={"manager_id": None}
+    )
+    assert renamed.status_code == 200 and renamed.json()["name"] == world.teams["team_c"].name
+
+
+async def test_an_agent_given_a_first_team_reaches_the_new_leader(
+    client: httpx.AsyncClient, world: World, sign_in: Login
+) -> None:
+    floater = await world.user("floater", "agent")
+    leader = await sign_in("leader_a")
+    snapshot = (await client.get("/api/v1/sync/changes", headers=leader)).json()
+    cursor = snapshot["cursor"]
+    while snapshot["has_more"]:
+        snapshot = (await client.get("/api/v1/sync/changes", params={"since": cursor}, headers=leader)).json()
+        cursor = snapshot["cursor"]
+    assigned = await client.patch(
+        f"/api/v1/admin/users/{floater.id}",
+        headers={**(await sign_in("admin")), "If-Match": '"1"'},
+        json={"team_id": world.teams["team_a"].id},
+    )
+    assert assigned.status_code == 200
+    pulled = (await client.get("/api/v1/sync/changes", params={"since": cursor}, headers=leader)).json()
+    assert {(c["entity"], c["id"], c["op"]) for c in pulled["changes"]} >= {("user", floater.id, "upsert")}
