@@ -7,6 +7,7 @@ after a crash the cache and its cursor always agree.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections import defaultdict
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from platformdirs import user_cache_dir
-from sqlalchemy import Connection, bindparam, delete, insert, select
+from sqlalchemy import JSON, Connection, Table, bindparam, delete, insert, select
 
 from desktop.storage import schema
 from desktop.storage.database import CacheDatabase
@@ -67,6 +68,24 @@ def _latest_per_entity(changes: Sequence[Change]) -> dict[tuple[str, str], Chang
     for change in changes:
         latest[(change.entity, change.id)] = change
     return latest
+
+
+def _bulk_upsert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """One ``executemany`` of plain tuples: a page of a snapshot is thousands of rows, and the
+    per-row work of a compiled Core insert would keep this thread on the GIL several times longer."""
+    columns = list(rows[0])
+    json_columns = {name for name in columns if isinstance(table.c[name].type, JSON)}
+    statement = (
+        f"INSERT OR REPLACE INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join('?' for _ in columns)})"
+    )
+    conn.exec_driver_sql(
+        statement,
+        [
+            tuple(json.dumps(row[name]) if name in json_columns else row[name] for name in columns)
+            for row in rows
+        ],
+    )
 
 
 class LocalCache:
@@ -177,7 +196,7 @@ class LocalCache:
         for entity, keys in deletes.items():
             conn.execute(delete(TABLES[entity]).where(KEY_COLUMNS[entity] == bindparam("key")), keys)
         for entity, rows in upserts.items():
-            conn.execute(insert(TABLES[entity]).prefix_with("OR REPLACE"), rows)
+            _bulk_upsert(conn, TABLES[entity], rows)
         if settled:
             # A booking conflict the server has since resolved is no longer the user's to solve.
             table = schema.booking_conflicts

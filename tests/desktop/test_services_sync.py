@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
+
+import pytest
 
 from desktop.services import Services, SyncStatus
 from desktop.sync import Backoff
@@ -50,3 +53,19 @@ def test_data_changed_fires_once_per_sync_that_changed_something(
     assert len(seen) == 1
     run(leader_services.sync.sync_now())  # nothing new
     assert len(seen) == 1
+
+
+def test_cache_writes_of_a_sync_run_off_the_gui_thread(
+    leader_services: Services, run: Run[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = leader_services.cache
+    threads: list[threading.Thread] = []
+    apply_pull = cache.apply_pull
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread())
+        return apply_pull(*args, **kwargs)
+
+    monkeypatch.setattr(cache, "apply_pull", spy)
+    run(leader_services.sync.sync_now())
+    assert threads and threading.main_thread() not in threads
