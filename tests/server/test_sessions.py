@@ -295,13 +295,12 @@ async def test_free_slots_leave_out_busy_time(
     assert other_team.status_code == 404
 
 
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # the constraints are PostgreSQL's
 async def test_database_constraint_refusal_becomes_the_same_409(
-    client: httpx.AsyncClient, world: World, sign_in: Login, backend: str, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, world: World, sign_in: Login, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On PostgreSQL a booking that slips past the check (a concurrent writer) hits the exclusion
     constraint; the caller still gets 409 slot_conflict with the clashing session, never a 500."""
-    if backend != "postgres":
-        pytest.skip("the exclusion constraints exist on PostgreSQL only")
     leader = await sign_in("leader_a")
     agent1, agent2 = world.users["agent_a1"].id, world.users["agent_a2"].id
     first = (await book(client, leader, booking(agent1, "10:00", "10:30"))).json()
