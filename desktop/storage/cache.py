@@ -70,6 +70,14 @@ def _latest_per_entity(changes: Sequence[Change]) -> dict[tuple[str, str], Chang
     return latest
 
 
+def _settle_parked(conn: Connection, session_keys: list[dict[str, str]]) -> None:
+    """A parked booking the server has since resolved is no longer the user's to solve."""
+    if session_keys:
+        table = schema.booking_conflicts
+        parked = delete(table).where(table.c.parked, table.c.session_id == bindparam("key"))
+        conn.execute(parked, session_keys)
+
+
 def _bulk_upsert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """One ``executemany`` of plain tuples: a page of a snapshot is thousands of rows, and the
     per-row work of a compiled Core insert would keep this thread on the GIL several times longer."""
@@ -197,10 +205,7 @@ class LocalCache:
             conn.execute(delete(TABLES[entity]).where(KEY_COLUMNS[entity] == bindparam("key")), keys)
         for entity, rows in upserts.items():
             _bulk_upsert(conn, TABLES[entity], rows)
-        if settled:
-            # A booking conflict the server has since resolved is no longer the user's to solve.
-            table = schema.booking_conflicts
-            conn.execute(delete(table).where(table.c.session_id == bindparam("key")), settled)
+        _settle_parked(conn, settled)
         return sum(len(rows) for rows in upserts.values()) + sum(len(keys) for keys in deletes.values())
 
     def _finish_pull(self, conn: Connection) -> None:
@@ -252,10 +257,7 @@ class LocalCache:
             rows = [session_row(data, gen) for data in sessions if data["id"] not in local_ids]
             if rows:
                 conn.execute(insert(schema.sessions).prefix_with("OR REPLACE"), rows)
-            settled = [{"key": data["id"]} for data in sessions if data.get("status") != "conflict"]
-            if settled:
-                table = schema.booking_conflicts
-                conn.execute(delete(table).where(table.c.session_id == bindparam("key")), settled)
+            _settle_parked(conn, [{"key": d["id"]} for d in sessions if d.get("status") != "conflict"])
 
     def pending_session_ids(self) -> set[str]:
         with self.db.read() as conn:

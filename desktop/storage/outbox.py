@@ -158,6 +158,8 @@ class Outbox:
                 raise KeyError(f"session {session_id} is not in the cache")
             updated = canonical_session({**current, **changes, "updated_at": utcnow().isoformat()})
             delta = changed_fields(current, updated)
+            if not delta:
+                return current  # nothing changed: nothing to queue
             _write_local(conn, updated, local=True)
             waiting = conn.execute(
                 select(schema.outbox)
@@ -175,7 +177,7 @@ class Outbox:
                 if rest:
                     base = {**updated, **{k: current[k] for k in rest}, "version": 1}
                     self._insert(conn, user_id, "update_session", session_id, 1, rest, base)
-            elif delta:
+            else:
                 self._insert(conn, user_id, "update_session", session_id, current["version"], delta, current)
         return updated
 
@@ -339,6 +341,7 @@ class Outbox:
                     "session_id": entry.session_id,
                     "attempted": entry.data,
                     "session": session,
+                    "parked": session is not None and session.get("status") == "conflict",
                     "clashes": clashes or [],
                     "suggestions": suggestions or [],
                     "detail": detail,

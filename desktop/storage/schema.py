@@ -136,6 +136,8 @@ booking_conflicts = Table(
     Column("session_id", String, nullable=False),
     Column("attempted", JSON, nullable=False),
     Column("session", JSON),  # the server's copy (a create is parked there in status conflict)
+    # A create the server parked in status ``conflict``: settled once the session leaves it.
+    Column("parked", Boolean, nullable=False, default=False),
     Column("clashes", JSON, nullable=False),
     Column("suggestions", JSON, nullable=False),
     Column("detail", Text),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -193,3 +195,25 @@ def test_a_refused_change_stays_visible_until_discarded(cache: LocalCache) -> No
     cache.outbox.discard(failed.mutation_id)
     assert cache.session("s1")["status"] == "scheduled"  # type: ignore[index]
     assert cache.outbox.entries(USER, None) == []
+
+
+def test_a_cache_file_of_another_version_is_set_aside_not_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite3"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE TABLE outbox (seq INTEGER PRIMARY KEY, note TEXT)")
+        conn.execute("INSERT INTO outbox (note) VALUES ('an edit from an older app')")
+        conn.commit()
+    cache = LocalCache(path)
+    assert cache.outbox.entries(USER, None) == []
+    with closing(sqlite3.connect(tmp_path / "cache.v0.sqlite3")) as old:
+        assert old.execute("SELECT note FROM outbox").fetchone() == ("an edit from an older app",)
+    cache.close()
+    assert LocalCache(path).outbox.entries(USER, None) == []  # the current version opens as is
+
+
+def test_a_no_op_edit_queues_nothing(cache: LocalCache) -> None:
+    cache.apply_pull([session_change(session("s1"))], "c1")
+    cache.outbox.queue_update(USER, "s1", {"notes": ""})
+    assert cache.outbox.entries(USER) == []
+    cache.apply_pull([session_change(session("s1", version=2, notes="server"))], "c2")
+    assert cache.session("s1")["notes"] == "server"  # type: ignore[index]
