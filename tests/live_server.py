@@ -12,7 +12,8 @@ from pathlib import Path
 
 import httpx
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+# tests/live_server.py -> the checkout: uvicorn imports ``server`` from here, not from an install.
+REPO_ROOT = Path(__file__).resolve().parents[1]
 WORKERS = 2
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
