@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from desktop.net import ApiClient, ServerUnreachable
+from desktop.services.account import AccountService
 from desktop.services.auth import AuthService
 from desktop.services.runner import BlockingRunner
 from desktop.services.sync import SyncService
@@ -17,7 +18,7 @@ from desktop.storage import LocalCache, MergeConflictRecord, OutboxEntry
 from shared.sessions import BookingConflict, Decline, Override, Reschedule, ResolveResult, Session, Slot
 
 
-class ConflictService(QObject):
+class ConflictService(AccountService):
     """Everything waiting for the user's decision; nothing here is resolved without them."""
 
     sig_count = Signal(int)
@@ -31,20 +32,13 @@ class ConflictService(QObject):
         runner: BlockingRunner,
         parent: QObject | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.api = api
-        self.cache = cache
-        self.auth = auth
-        self.sync = sync
-        self.run = runner
+        super().__init__(api, cache, auth, sync, runner, parent)
         self.count = 0
         self._tasks: set[asyncio.Task[int]] = set()
         sync.sig_data_changed.connect(self._on_data_changed)
 
     def _user_id(self) -> str:
-        if self.auth.me is None:
-            raise RuntimeError("sign in first")
-        return self.auth.me.id
+        return self._me().id
 
     # -- lists -------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from desktop.services.runner import BlockingRunner, freeze_startup_objects
 from desktop.services.sessions import SessionService
 from desktop.services.sync import SyncService
 from desktop.storage import LocalCache
-from desktop.sync import Backoff, LocalAnalytics, SyncEngine
+from desktop.sync import Backoff, SyncEngine
 
 
 @dataclass
@@ -58,7 +58,7 @@ class Services:
             engine=engine,
             auth=auth,
             sync=sync,
-            dashboards=DashboardService(api, LocalAnalytics(cache), auth, sync, runner),
+            dashboards=DashboardService(api, cache, auth, sync, runner),
             sessions=SessionService(api, cache, auth, sync, runner),
             conflicts=ConflictService(api, cache, auth, sync, runner),
         )

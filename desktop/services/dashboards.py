@@ -10,12 +10,13 @@ from pydantic import BaseModel
 from PySide6.QtCore import QObject, Signal
 
 from desktop.net import ApiClient, ApiError, ServerUnreachable
+from desktop.services.account import AccountService
 from desktop.services.auth import AuthService
 from desktop.services.runner import BlockingRunner
 from desktop.services.sync import SyncService
+from desktop.storage import LocalCache
 from desktop.sync import LocalAnalytics
 from shared.analytics import ManagerDashboard, Scorecard, TeamDashboard
-from shared.auth import Me
 from shared.errors import ErrorCode
 
 M = TypeVar("M", bound=BaseModel)
@@ -44,7 +45,7 @@ def is_offline(answer: object) -> bool:
     return bool(getattr(answer, "offline", False))
 
 
-class DashboardService(QObject):
+class DashboardService(AccountService):
     """Asks the server first; when it cannot answer, the cache does, with the same scores."""
 
     sig_offline = Signal(bool)  # whether the last answer came from the cache
@@ -52,24 +53,15 @@ class DashboardService(QObject):
     def __init__(
         self,
         api: ApiClient,
-        analytics: LocalAnalytics,
+        cache: LocalCache,
         auth: AuthService,
         sync: SyncService,
         runner: BlockingRunner,
         parent: QObject | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.api = api
-        self.analytics = analytics
-        self.auth = auth
-        self.sync = sync
-        self.run = runner
+        super().__init__(api, cache, auth, sync, runner, parent)
+        self.analytics = LocalAnalytics(cache)
         self.offline = False
-
-    def _me(self) -> Me:
-        if self.auth.me is None:
-            raise RuntimeError("sign in first")
-        return self.auth.me
 
     async def team_dashboard(self, period: str, team_id: str | None = None) -> TeamDashboard:
         me = self._me()

@@ -7,13 +7,8 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QObject
-
-from desktop.net import ApiClient, ApiError, ServerUnreachable
-from desktop.services.auth import AuthService
-from desktop.services.runner import BlockingRunner
-from desktop.services.sync import SyncService
-from desktop.storage import LocalCache
+from desktop.net import ApiError, ServerUnreachable
+from desktop.services.account import AccountService
 from shared.auth import Me
 from shared.errors import ErrorCode
 from shared.sessions import Session, SessionCreate, SessionPatch, SessionStatus, Slot
@@ -39,34 +34,13 @@ class SlotConflictError(Exception):
         )
 
 
-class SessionService(QObject):
+class SessionService(AccountService):
     """Lists sessions from the cache (optimistic local copies included) and books or edits them.
 
     Online, a write goes straight to the server (a taken slot raises ``SlotConflictError``);
     offline, or while earlier edits of the same session still wait, it goes to the outbox with
     its local copy in one transaction, and the next sync pushes it.
     """
-
-    def __init__(
-        self,
-        api: ApiClient,
-        cache: LocalCache,
-        auth: AuthService,
-        sync: SyncService,
-        runner: BlockingRunner,
-        parent: QObject | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.api = api
-        self.cache = cache
-        self.auth = auth
-        self.sync = sync
-        self.run = runner
-
-    def _me(self) -> Me:
-        if self.auth.me is None:
-            raise RuntimeError("sign in first")
-        return self.auth.me
 
     async def list_range(self, start: datetime, end: datetime, team_id: str | None = None) -> list[Session]:
         """Sessions overlapping ``[start, end)``, by start time."""
