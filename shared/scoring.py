@@ -15,6 +15,17 @@ TREND_THRESHOLD = 1.0
 
 Trend = Literal["up", "down", "flat"]
 
+# The order KPIs are shown in everywhere; codes added later follow alphabetically.
+KPI_DISPLAY_ORDER = ("aht", "csat", "fcr", "qa", "adherence")
+
+
+def kpi_sort_key(code: str) -> tuple[int, str]:
+    """Sort key that puts KPI codes in display order."""
+    try:
+        return KPI_DISPLAY_ORDER.index(code), code
+    except ValueError:
+        return len(KPI_DISPLAY_ORDER), code
+
 
 @dataclass(frozen=True, slots=True)
 class KpiRule:

@@ -28,12 +28,10 @@ from shared.analytics import (
 )
 from shared.auth import Role
 from shared.directory import Agent, Kpi, Team
-from shared.scoring import KpiRule
+from shared.scoring import KpiRule, kpi_sort_key
 from shared.types import period_add, periods_ending
 
 HISTORY_MONTHS = 12
-# The server shows KPIs in this order; codes added later follow alphabetically.
-KPI_ORDER = ("aht", "csat", "fcr", "qa", "adherence")
 
 Values = dict[str, float | None]
 
@@ -43,9 +41,8 @@ class NotInCache(LookupError):
 
 
 def _ordered_kpis(rows: Sequence[dict[str, Any]]) -> list[Kpi]:
-    rank = {code: index for index, code in enumerate(KPI_ORDER)}
     kpis = [Kpi.model_validate(row) for row in rows]
-    return sorted(kpis, key=lambda kpi: (rank.get(kpi.code, len(rank)), kpi.code))
+    return sorted(kpis, key=lambda kpi: kpi_sort_key(kpi.code))
 
 
 def _rules(kpis: Sequence[Kpi]) -> list[KpiRule]:

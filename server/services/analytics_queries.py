@@ -20,10 +20,7 @@ from sqlalchemy.orm import aliased
 from server.db.models import Kpi, Metric, Team, User
 from server.services.principal import Principal
 from shared.auth import Role
-from shared.scoring import KpiRule
-
-# The order KPIs are shown in; codes added later follow alphabetically.
-KPI_ORDER = ("aht", "csat", "fcr", "qa", "adherence")
+from shared.scoring import KpiRule, kpi_sort_key
 
 Agents = aliased(User, name="agents")
 Leaders = aliased(User, name="leaders")
@@ -99,8 +96,7 @@ def agent_with_team(principal: Principal, agent_id: str) -> Select[Any]:
 
 async def load_kpis(session: AsyncSession) -> list[Kpi]:
     rows = list(await session.scalars(select(Kpi)))
-    rank = {code: index for index, code in enumerate(KPI_ORDER)}
-    return sorted(rows, key=lambda kpi: (rank.get(kpi.code, len(rank)), kpi.code))
+    return sorted(rows, key=lambda kpi: kpi_sort_key(kpi.code))
 
 
 def kpi_rules(kpis: Sequence[Kpi]) -> list[KpiRule]:
@@ -150,9 +146,7 @@ def metrics_of_team(team_id: str, periods: Sequence[str]) -> list[ColumnElement[
 
 
 def metrics_of_teams_in_scope(principal: Principal, period: str) -> list[ColumnElement[bool]]:
-    members = (
-        select(Agents.id).join(Team, active_agent_of(Team.id)).where(team_scope(principal))
-    )
+    members = select(Agents.id).join(Team, active_agent_of(Team.id)).where(team_scope(principal))
     return [Metric.period == period, Metric.agent_id.in_(members)]
 
 
