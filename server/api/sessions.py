@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from pydantic import TypeAdapter, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -41,8 +43,8 @@ from shared.sessions import (
     SlotList,
 )
 
-# mypy reads the Annotated discriminated union as a bare union; the adapter is correct at runtime.
-RESOLUTION: TypeAdapter[Reschedule | Decline | Override] = TypeAdapter(Resolution)  # type: ignore[arg-type]
+# cast: mypy reads the Annotated discriminated union as a bare UnionType.
+RESOLUTION: TypeAdapter[Reschedule | Decline | Override] = TypeAdapter(cast(Any, Resolution))
 
 
 def _sessions(request: Request) -> SessionService:
