@@ -14,6 +14,7 @@ from desktop.services.dashboards import (
     OfflineTeamDashboard,
     is_offline,
 )
+from desktop.services.directory import DirectoryService
 from desktop.services.runner import BlockingRunner
 from desktop.services.sessions import SessionService, SlotConflictError
 from desktop.services.status import SyncStatus
@@ -25,6 +26,7 @@ __all__ = [
     "BlockingRunner",
     "ConflictService",
     "DashboardService",
+    "DirectoryService",
     "OfflineManagerDashboard",
     "OfflineScorecard",
     "OfflineTeamDashboard",

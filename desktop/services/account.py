@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from PySide6.QtCore import QObject
 
-from desktop.net import ApiClient
+from desktop.net import ApiClient, ApiError, ServerUnreachable
 from desktop.services.auth import AuthService
 from desktop.services.runner import BlockingRunner
 from desktop.services.sync import SyncService
 from desktop.storage import LocalCache
 from shared.auth import Me
+from shared.errors import ErrorCode
+
+T = TypeVar("T")
 
 
 class AccountService(QObject):
-    """Base of the dashboard, session and conflict services."""
+    """Base of the dashboard, directory, session and conflict services."""
 
     def __init__(
         self,
@@ -35,3 +41,20 @@ class AccountService(QObject):
         if self.auth.me is None:
             raise RuntimeError("sign in first")
         return self.auth.me
+
+    async def _online_or_cached(
+        self, online: Callable[[], Awaitable[T]], from_cache: Callable[[], T]
+    ) -> tuple[T, bool]:
+        """The server's answer; when it is out of reach or overloaded, the cache's (read off the
+        GUI thread). The flag says whether the answer came from the cache."""
+        try:
+            answer = await online()
+        except ServerUnreachable:
+            self.sync.report_unreachable()
+        except ApiError as exc:
+            if exc.code is not ErrorCode.OVERLOADED:
+                raise
+        else:
+            self.sync.report_reachable()
+            return answer, False
+        return await self.run(from_cache), True

@@ -13,6 +13,7 @@ from desktop.net import ApiClient
 from desktop.services.auth import AuthService
 from desktop.services.conflicts import ConflictService
 from desktop.services.dashboards import DashboardService
+from desktop.services.directory import DirectoryService
 from desktop.services.runner import BlockingRunner, freeze_startup_objects
 from desktop.services.sessions import SessionService
 from desktop.services.sync import SyncService
@@ -32,6 +33,7 @@ class Services:
     auth: AuthService
     sync: SyncService
     dashboards: DashboardService
+    directory: DirectoryService
     sessions: SessionService
     conflicts: ConflictService
 
@@ -59,6 +61,7 @@ class Services:
             auth=auth,
             sync=sync,
             dashboards=DashboardService(api, cache, auth, sync, runner),
+            directory=DirectoryService(api, cache, auth, sync, runner),
             sessions=SessionService(api, cache, auth, sync, runner),
             conflicts=ConflictService(api, cache, auth, sync, runner),
         )

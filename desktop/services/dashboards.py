@@ -9,7 +9,7 @@ from typing import ClassVar, TypeVar
 from pydantic import BaseModel
 from PySide6.QtCore import QObject, Signal
 
-from desktop.net import ApiClient, ApiError, ServerUnreachable
+from desktop.net import ApiClient
 from desktop.services.account import AccountService
 from desktop.services.auth import AuthService
 from desktop.services.runner import BlockingRunner
@@ -17,7 +17,6 @@ from desktop.services.sync import SyncService
 from desktop.storage import LocalCache
 from desktop.sync import LocalAnalytics
 from shared.analytics import ManagerDashboard, Scorecard, TeamDashboard
-from shared.errors import ErrorCode
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -90,20 +89,9 @@ class DashboardService(AccountService):
     async def _answer(
         self, online: Callable[[], Awaitable[M]], from_cache: Callable[[], M], offline_type: type[M]
     ) -> M:
-        try:
-            answer = await online()
-        except ServerUnreachable:
-            self.sync.report_unreachable()
-        except ApiError as exc:
-            if exc.code is not ErrorCode.OVERLOADED:
-                raise
-        else:
-            self.sync.report_reachable()
-            self._set_offline(False)
-            return answer
-        cached = await self.run(from_cache)
-        self._set_offline(True)
-        return offline_type.model_validate(cached, from_attributes=True)
+        answer, cached = await self._online_or_cached(online, from_cache)
+        self._set_offline(cached)
+        return offline_type.model_validate(answer, from_attributes=True) if cached else answer
 
     def _set_offline(self, offline: bool) -> None:
         if offline != self.offline:

@@ -1,7 +1,8 @@
-"""The sync engine, the three-way merge and local analytics: plain Python, no Qt."""
+"""The sync engine, the three-way merge, local analytics and directory: plain Python, no Qt."""
 
 from desktop.sync.analytics import LocalAnalytics, NotInCache
 from desktop.sync.backoff import Backoff
+from desktop.sync.directory import LocalDirectory
 from desktop.sync.engine import SyncEngine, SyncReport
 from desktop.sync.merge import FieldConflict, MergeResult, three_way_merge
 
@@ -9,6 +10,7 @@ __all__ = [
     "Backoff",
     "FieldConflict",
     "LocalAnalytics",
+    "LocalDirectory",
     "MergeResult",
     "NotInCache",
     "SyncEngine",

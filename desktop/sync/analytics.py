@@ -49,7 +49,7 @@ def _rules(kpis: Sequence[Kpi]) -> list[KpiRule]:
     return [KpiRule(k.code, k.target, k.weight, k.higher_is_better) for k in kpis]
 
 
-def _teams_in_scope(reader: CacheReader, me_id: str, role: Role) -> list[dict[str, Any]]:
+def teams_in_scope(reader: CacheReader, me_id: str, role: Role) -> list[dict[str, Any]]:
     """Teams the user may see, ordered by name then id (the cache holds only the synced scope)."""
     teams = sorted(reader.teams(), key=lambda team: (team["name"], team["id"]))
     if role is Role.TEAM_LEADER:
@@ -83,7 +83,7 @@ class LocalAnalytics:
         as_of = self._as_of()
         previous = period_add(period, -1)
         with self.cache.read() as reader:
-            teams = _teams_in_scope(reader, me_id, role)
+            teams = teams_in_scope(reader, me_id, role)
             team = next((t for t in teams if team_id is None or t["id"] == team_id), None)
             if team is None:
                 raise NotInCache("No such team in the cache.")
@@ -121,7 +121,7 @@ class LocalAnalytics:
     def manager_dashboard(self, me_id: str, role: Role, period: str) -> ManagerDashboard:
         as_of = self._as_of()
         with self.cache.read() as reader:
-            teams = _teams_in_scope(reader, me_id, role)
+            teams = teams_in_scope(reader, me_id, role)
             agents = _active_agents(reader, [t["id"] for t in teams])
             leaders = reader.users([t["leader_id"] for t in teams if t.get("leader_id")])
             rules = _rules(_ordered_kpis(reader.kpis()))

@@ -37,11 +37,13 @@ class MainWindow(QMainWindow):
     """Built from the app's services and the signed-in user; no globals."""
 
     sig_sign_out_requested = Signal()
+    sig_directory_loaded = Signal()  # the pickers hold the agents in scope
 
     def __init__(self, services: Any, me: Me, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.me = me
+        self._directory_generation = 0
         self.setWindowTitle("Coaching Hub")
         self.resize(1280, 800)
 
@@ -152,8 +154,7 @@ class MainWindow(QMainWindow):
 
     # -- data ----------------------------------------------------------------------------------
     def start(self) -> None:
-        """First load of every screen, then the directory that the pickers need."""
-        self.load_directory()
+        """First load of every screen and of the directory that the pickers need."""
         self.refresh_all()
 
     def refresh_all(self) -> None:
@@ -164,29 +165,31 @@ class MainWindow(QMainWindow):
 
     @asyncSlot()
     async def load_directory(self) -> None:
-        """Agents and KPI definitions for the pickers, from the dashboards of the teams in scope."""
-        period = self.dashboard.period()
-        dashboards = self.services.dashboards
+        """Agents and KPI definitions for the pickers: one request each, however many teams."""
+        self._directory_generation += 1
+        generation = self._directory_generation
+        directory = self.services.directory
         try:
-            if self.dashboard.is_manager:
-                overview = await dashboards.manager_dashboard(period)
-                teams = [await dashboards.team_dashboard(period, team.team.id) for team in overview.teams]
-            else:
-                teams = [await dashboards.team_dashboard(period)]
+            agents = await directory.agents()
+            kpis = await directory.kpis()
         except Exception as error:  # noqa: BLE001
-            self.dashboard.banner.show_message(error_text(error), "error")
+            if generation == self._directory_generation:
+                self.dashboard.banner.show_message(error_text(error), "error")
             return
-        agents = {row.agent.id: row.agent for team in teams for row in team.agents}
-        if teams:
-            self.scorecard.set_kpi_definitions(teams[0].kpis)
-        self.set_agents(list(agents.values()))
+        if generation != self._directory_generation:
+            return  # a newer load is on its way
+        self.scorecard.set_kpi_definitions(kpis)
+        self.set_agents(agents)
+        self.sig_directory_loaded.emit()
 
     def set_agents(self, agents: list[Agent]) -> None:
+        """Active agents go to the scorecard picker; sessions and conflicts need every name."""
+        active = [agent for agent in agents if agent.active]
         had_agent = self.scorecard.agent_id() is not None
-        self.scorecard.set_agents(agents)
+        self.scorecard.set_agents(active)
         self.sessions.set_agents(agents)
         self.conflicts.set_agent_names({agent.id: agent.name for agent in agents})
-        if not had_agent and agents:
+        if not had_agent and active:
             self.scorecard.refresh()
 
     def _dashboard_loaded(self) -> None:

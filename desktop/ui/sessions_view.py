@@ -118,6 +118,7 @@ class SessionsView(ScreenView):
 
     # -- inputs --------------------------------------------------------------------------------
     def set_agents(self, agents: Iterable[Agent]) -> None:
+        """Every agent in scope: all of them name sessions, the active ones can be booked."""
         self._agents = list(agents)
         self.model.set_sessions(self.model.sessions(), self.agent_names())
 
@@ -178,8 +179,9 @@ class SessionsView(ScreenView):
     def open_book_dialog(
         self, starts_at: datetime | None = None, agent_id: str | None = None
     ) -> BookSessionDialog:
+        bookable = [agent for agent in self._agents if agent.active]
         dialog = BookSessionDialog(
-            self._sessions, self._agents, starts_at=starts_at, agent_id=agent_id, parent=self
+            self._sessions, bookable, starts_at=starts_at, agent_id=agent_id, parent=self
         )
         return self._run_dialog(dialog)
 

@@ -58,7 +58,8 @@ class SeededTemplate:
     logins: list[DemoLogin]
 
 
-async def _seed(url: str, **sizes: int) -> list[DemoLogin]:
+async def seed_database(url: str, **sizes: int) -> list[DemoLogin]:
+    """The demo organisation in the migrated server database at ``url``, of the given size."""
     db = Database(Settings(database_url=url, secret_key="seed"))
     try:
         return await seed_demo(db, Passwords(TEST_HASH_MEMORY_KIB), **sizes)
@@ -72,7 +73,7 @@ def demo_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactor
     path = tmp_path_factory.mktemp("desktop-demo") / "demo.sqlite3"
     shutil.copyfile(sqlite_template, path)
     logins = run_private(
-        _seed(
+        seed_database(
             f"sqlite+aiosqlite:///{path}",
             teams=DEMO_TEAMS,
             agents_per_team=DEMO_AGENTS_PER_TEAM,
@@ -129,6 +130,17 @@ async def next_emission(
         signal.disconnect(receive)
 
 
+async def settled() -> None:
+    """Until every other task has finished: the window's async slots and all they started.
+
+    A test that leaves loads in flight would have them stepped while pytest-qt closes its
+    widgets, outside the running loop; end such a test with ``run(settled())``.
+    """
+    this = asyncio.current_task()
+    while pending := [task for task in asyncio.all_tasks() if task is not this and not task.done()]:
+        await asyncio.wait(pending)
+
+
 class SwitchableTransport(httpx.AsyncBaseTransport):
     """Wraps a transport; with ``online = False`` every request fails as if the network were gone."""
 
@@ -159,19 +171,25 @@ class InProcessServer:
         return next(login for login in self.logins if login.role is role)
 
 
+def in_process_server(path: Path, logins: list[DemoLogin]) -> InProcessServer:
+    """The server app over the SQLite file at ``path`` (dispose ``.db`` when done)."""
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{path}",
+        secret_key="desktop-tests",
+        mail_dir=path.parent / "mail",
+        password_hash_memory_kib=TEST_HASH_MEMORY_KIB,
+    )
+    db = Database(settings)
+    return InProcessServer(create_app(settings, db), db, settings, logins)
+
+
 @pytest.fixture
 def server(demo_template: SeededTemplate, tmp_path: Path, run: Run[Any]) -> Iterator[InProcessServer]:
     path = tmp_path / "server.sqlite3"
     shutil.copyfile(demo_template.path, path)
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{path}",
-        secret_key="desktop-tests",
-        mail_dir=tmp_path / "mail",
-        password_hash_memory_kib=TEST_HASH_MEMORY_KIB,
-    )
-    db = Database(settings)
-    yield InProcessServer(create_app(settings, db), db, settings, demo_template.logins)
-    run(db.dispose())
+    in_process = in_process_server(path, demo_template.logins)
+    yield in_process
+    run(in_process.db.dispose())
 
 
 @pytest.fixture
@@ -209,7 +227,14 @@ def dispose_services(services: Services, run: Run[Any]) -> None:
     services.sync.stop()
     run(services.auth.wait_for_saves())
     services.runner.shutdown()
-    for qobject in (services.auth, services.sync, services.dashboards, services.sessions, services.conflicts):
+    for qobject in (
+        services.auth,
+        services.sync,
+        services.dashboards,
+        services.directory,
+        services.sessions,
+        services.conflicts,
+    ):
         shiboken6.delete(qobject)
 
 

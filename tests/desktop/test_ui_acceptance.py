@@ -26,7 +26,7 @@ from desktop.ui.sign_in import SignInDialog
 from shared.auth import Me, Role
 from shared.sessions import SessionStatus
 from shared.types import utcnow
-from tests.desktop.conftest import InProcessServer, Run, SwitchableTransport
+from tests.desktop.conftest import InProcessServer, Run, SwitchableTransport, settled
 
 TIMEOUT_MS = 15_000
 
@@ -91,6 +91,7 @@ def open_window(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, services: Servic
 def test_sign_in_dashboard_scorecard_and_booking_with_a_clash(
     qtbot: QtBot,
     qloop: asyncio.AbstractEventLoop,
+    run: Run[Any],
     services: Services,
     server: InProcessServer,
     settings: QSettings,
@@ -160,6 +161,7 @@ def test_sign_in_dashboard_scorecard_and_booking_with_a_clash(
         assert not (session.starts_at < taken.ends_at and taken.starts_at < session.ends_at)
         qtbot.waitUntil(lambda: window.sessions.model.row_of(session.id) >= 0, timeout=TIMEOUT_MS)
     assert not dialog.isVisible()
+    run(settled())  # the other screens' reloads after the booking
 
 
 def test_offline_restart_shows_cached_scores_equal_to_the_servers(
@@ -203,6 +205,15 @@ def test_offline_restart_shows_cached_scores_equal_to_the_servers(
         }
         assert cached.summary == online_dashboard.summary
         assert "offline" in window.dashboard.header.subtitle.text()
+        # The pickers' agents come from the cached directory.
+        online_names = sorted(row.agent.name for row in online_dashboard.agents)
+        with loop_turning(qloop):
+            qtbot.waitUntil(
+                lambda: window.scorecard.agent_picker.count() == len(online_names), timeout=TIMEOUT_MS
+            )
+        picker = window.scorecard.agent_picker
+        assert sorted(picker.itemText(i) for i in range(picker.count())) == online_names
+        assert sorted(window.sessions.agent_names().values()) == online_names
 
         with loop_turning(qloop):
             window.open_scorecard(agent_id, period)
