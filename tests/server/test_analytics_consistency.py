@@ -58,7 +58,9 @@ def generation_csv(codes: list[str], generation: int) -> str:
 
 
 def team_generations(body: Body) -> set[Any]:
-    return {(row["score"], row["previous_score"]) for row in body["agents"]}
+    # Every month of a generation is equal, so in one snapshot the previous score is the score too.
+    previous = {row["previous_score"] for row in body["agents"]} - {None}
+    return {row["score"] for row in body["agents"]} | previous
 
 
 def manager_generations(body: Body) -> set[Any]:
