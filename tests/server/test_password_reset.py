@@ -5,7 +5,12 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from server.db.engine import Database
+from server.services.tokens import token_hash
 from server.settings import Settings
 from tests.factories import PASSWORD, World
 
@@ -138,3 +143,50 @@ async def test_mail_is_stored_in_the_outbox_and_has_no_token_in_the_database(
         outbox = list(await session.scalars(select(MailOutbox)))
     assert len(stored) == 1 and token not in stored[0]
     assert len(outbox) == 1 and outbox[0].sent_at is not None
+
+
+LOCK_TOKEN_ROW = text("SELECT 1 FROM password_reset_tokens WHERE token_hash = :h FOR UPDATE")
+WAITING_ON_LOCKS = text(
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+)
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # SQLite serialises writers anyway
+async def test_confirms_queued_behind_one_lock_still_have_one_winner(
+    client: httpx.AsyncClient, world: World, settings: Settings, db: Database
+) -> None:
+    """Force the worst interleaving: every confirm reaches the token row while another transaction
+    holds it. A read-then-write consume would then let all of them through once the lock goes."""
+    assert settings.mail_dir is not None
+    await client.post("/api/v1/auth/password-reset", json={"email": world.users["leader_b"].email})
+    token = reset_token_from_mail(settings.mail_dir)
+    confirms = 6
+    engine = create_async_engine(settings.database_url)
+    async with engine.connect() as blocker, engine.connect() as observer:
+        await blocker.begin()
+        await blocker.execute(LOCK_TOKEN_ROW, {"h": token_hash(token)})
+        pending = [
+            asyncio.ensure_future(
+                client.post(
+                    "/api/v1/auth/password-reset/confirm",
+                    json={"token": token, "new_password": f"{NEW_PASSWORD} {i}"},
+                )
+            )
+            for i in range(confirms)
+        ]
+        await _until_waiting_on_locks(observer, confirms)
+        await blocker.rollback()
+    await engine.dispose()
+    answers = await asyncio.gather(*pending)
+    assert sorted(a.status_code for a in answers) == [204] + [400] * (confirms - 1)
+
+
+async def _until_waiting_on_locks(connection: AsyncConnection, count: int) -> None:
+    for _ in range(500):
+        # Each poll is its own transaction: pg_stat_activity is frozen inside one.
+        waiting = await connection.scalar(WAITING_ON_LOCKS)
+        await connection.rollback()
+        if (waiting or 0) >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the {count} confirms never queued on the token row")
