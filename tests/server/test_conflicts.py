@@ -228,3 +228,37 @@ async def _fresh_pair(
         principal, SessionCreate.model_validate(body), park_on_conflict=True
     )
     return taken.json(), parked.model_dump(mode="json")
+
+
+async def test_override_racing_an_edit_of_the_displaced_session(
+    client: httpx.AsyncClient, db: Database, settings: Settings, world: World, sign_in: Login
+) -> None:
+    """An override and an edit of the session it displaces, both made from version 1: one of the
+    two wins; the other gets 412, and a lost override leaves both sessions as they were."""
+    manager, leader = await sign_in("manager"), await sign_in("leader_a")
+    for round_number in range(4):
+        taken, parked = (
+            await _setup(client, db, settings, world, sign_in)
+            if round_number == 0
+            else await _fresh_pair(client, db, settings, world, leader, round_number)
+        )
+        override = {
+            "action": "override",
+            "displaced": {
+                "id": taken["id"],
+                "version": taken["version"],
+                "starts_at": iso(at("15:00", day=round_number)),
+                "ends_at": iso(at("15:30", day=round_number)),
+            },
+        }
+        edit = client.patch(
+            f"/api/v1/sessions/{taken['id']}",
+            json={"notes": "prepared"},
+            headers={**leader, "If-Match": f'"{taken["version"]}"'},
+        )
+        resolved, edited = await asyncio.gather(_resolve(client, manager, parked["id"], 1, override), edit)
+        assert sorted((resolved.status_code, edited.status_code)) == [200, 412], (resolved.text, edited.text)
+        state = await _state(db)
+        assert state[taken["id"]][2] == taken["version"] + 1  # exactly one write reached it
+        if resolved.status_code == 412:
+            assert state[parked["id"]][:1] == ("conflict",) and state[parked["id"]][2] == 1
