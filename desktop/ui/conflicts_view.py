@@ -8,14 +8,13 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
-    QRadioButton,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -24,8 +23,8 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from desktop.models import ConflictItem, ConflictListModel
-from desktop.models.conflicts import FIELD_LABELS
 from desktop.models.formatting import EN_DASH, format_time_range
+from desktop.ui.merge_field import MergeFieldPanel
 from desktop.ui.tables import DataTable
 from desktop.ui.view_base import ScreenView
 from desktop.ui.widgets import error_text
@@ -43,12 +42,6 @@ def _clear(layout: QVBoxLayout | QHBoxLayout | QGridLayout) -> None:
             _clear(child.layout())  # type: ignore[arg-type]
 
 
-def _show_value(value: Any) -> str:
-    if value is None or value == "":
-        return "—"
-    return str(value)
-
-
 class ConflictsView(ScreenView):
     """``sig_count_changed(int)`` feeds the navigation badge."""
 
@@ -61,7 +54,7 @@ class ConflictsView(ScreenView):
         self._names: dict[str, str] = {}
         self.model = ConflictListModel(self)
         self.table = DataTable(self.model, sortable=False)
-        self.table.setMinimumWidth(420)
+        self.table.setMinimumWidth(460)
         self.table.clicked.connect(
             lambda index: self.show_item(self.model.item(self.table.source_row(index)))
         )
@@ -77,11 +70,11 @@ class ConflictsView(ScreenView):
         splitter = QSplitter()
         splitter.addWidget(self.table)
         splitter.addWidget(self.details)
-        splitter.setSizes([520, 660])
+        splitter.setSizes([560, 620])
         splitter.setChildrenCollapsible(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(header.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(1, header.ResizeMode.Stretch)  # a long title yields, the time never
         self.table.setColumnHidden(3, True)  # the detail panel says what happened
         self.body.addWidget(splitter, 1)
         self.current: ConflictItem | None = None
@@ -125,9 +118,15 @@ class ConflictsView(ScreenView):
             "version to keep, or write your own."
         )
         intro.setWordWrap(True)
-        self.merge_grid = QGridLayout()
-        self.merge_grid.setHorizontalSpacing(14)
-        self.merge_grid.setVerticalSpacing(8)
+        fields = QWidget(objectName="mergeFields")
+        self.merge_fields = QVBoxLayout(fields)
+        self.merge_fields.setContentsMargins(0, 0, 0, 0)
+        self.merge_fields.setSpacing(12)
+        scroll = QScrollArea(objectName="mergeScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(fields)
         self.apply_merge_button = QPushButton("Apply my choices", objectName="primary")
         self.apply_merge_button.clicked.connect(lambda: self.apply_merge())
         buttons = QHBoxLayout()
@@ -138,10 +137,9 @@ class ConflictsView(ScreenView):
         layout.setSpacing(10)
         layout.addWidget(self.merge_title)
         layout.addWidget(intro)
-        layout.addLayout(self.merge_grid)
-        layout.addStretch(1)
+        layout.addWidget(scroll, 1)
         layout.addLayout(buttons)
-        self._choices: dict[str, tuple[QButtonGroup, QLineEdit, Any, Any]] = {}
+        self.field_panels: dict[str, MergeFieldPanel] = {}
         return page
 
     # -- loading -------------------------------------------------------------------------------
@@ -210,52 +208,24 @@ class ConflictsView(ScreenView):
         return button
 
     def _show_merge(self, item: ConflictItem) -> None:
-        _clear(self.merge_grid)
-        self._choices = {}
+        _clear(self.merge_fields)
+        self.field_panels = {}
         record = item.payload
         self.merge_title.setText(f"Edit conflict — {item.title}")
-        for column, heading in enumerate(("Field", "Before", "Mine", "Theirs", "Keep")):
-            label = QLabel(f"<b>{heading}</b>")
-            self.merge_grid.addWidget(label, 0, column)
-        for row, name in enumerate(dict.fromkeys(record.fields), start=1):
-            mine, theirs = record.mine.get(name), record.theirs.get(name)
-            self.merge_grid.addWidget(QLabel(FIELD_LABELS.get(name, name).capitalize()), row, 0)
-            for column, value in ((1, record.base.get(name)), (2, mine), (3, theirs)):
-                cell = QLabel(_show_value(value))
-                cell.setWordWrap(True)
-                cell.setMaximumWidth(220)
-                self.merge_grid.addWidget(cell, row, column)
-            group = QButtonGroup(self)
-            keep = QHBoxLayout()
-            edited = QLineEdit(_show_value(mine) if mine is not None else "")
-            edited.setEnabled(False)
-            for button_id, text in enumerate(("Mine", "Theirs", "Edit")):
-                radio = QRadioButton(text)
-                group.addButton(radio, button_id)
-                keep.addWidget(radio)
-            group.button(0).setChecked(True)
-            group.idToggled.connect(
-                lambda button_id, on, box=edited: (
-                    box.setEnabled(on and button_id == 2) if button_id == 2 else None
-                )
-            )
-            keep.addWidget(edited)
-            self.merge_grid.addLayout(keep, row, 4)
-            self._choices[name] = (group, edited, mine, theirs)
+        for name in dict.fromkeys(record.fields):
+            before, mine, theirs = (values.get(name) for values in (record.base, record.mine, record.theirs))
+            panel = MergeFieldPanel(name, before, mine, theirs)
+            self.merge_fields.addWidget(panel)
+            self.field_panels[name] = panel
+        self.merge_fields.addStretch(1)
         self.details.setCurrentIndex(MERGE_PAGE)
 
     def merge_choice(self, field: str, choice: str, edited: str | None = None) -> None:
         """Pick ``mine``, ``theirs`` or ``edit`` for a field (the buttons do the same)."""
-        group, box, _mine, _theirs = self._choices[field]
-        group.button({"mine": 0, "theirs": 1, "edit": 2}[choice]).setChecked(True)
-        if edited is not None:
-            box.setText(edited)
+        self.field_panels[field].choose(choice, edited)
 
     def chosen_values(self) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for name, (group, box, mine, theirs) in self._choices.items():
-            values[name] = {0: mine, 1: theirs}.get(group.checkedId(), box.text())
-        return values
+        return {name: panel.value() for name, panel in self.field_panels.items()}
 
     # -- resolving -----------------------------------------------------------------------------
     @asyncSlot()

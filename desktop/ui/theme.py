@@ -26,12 +26,20 @@ QListWidget#nav::item:selected {{ background: {ACCENT}; color: white; }}
 QListWidget#nav::item:hover:!selected {{ background: #2c3b63; }}
 QFrame#card {{ background: white; border: 1px solid {LINE}; border-radius: 8px; }}
 QLabel#cardValue {{ font-size: 24px; font-weight: 600; }}
+QScrollArea#mergeScroll, QWidget#mergeFields {{ background: transparent; }}
+QFrame#mergeField {{ background: #fafbfd; border: 1px solid {LINE}; border-radius: 6px; }}
+QLabel#mergeCaption {{ color: {MUTED}; font-weight: 600; min-width: 52px; }}
+QLabel#mergeValue {{
+    background: white; border: 1px solid #dde3ec; border-radius: 5px; padding: 6px 8px;
+}}
+QLabel#mergeValue[chosen="true"] {{ background: #eef4ff; border: 1px solid #9db7f0; }}
 QLabel#cardLabel {{ color: {MUTED}; font-size: 12px; }}
 QTableView {{
     background: white; border: 1px solid {LINE}; border-radius: 6px;
     gridline-color: #eef1f5; selection-background-color: #dbe6ff; selection-color: {INK};
     alternate-background-color: #fafbfd;
 }}
+QTableView::item {{ padding: 0 6px; }}
 QHeaderView::section {{
     background: #f0f3f8; color: #475467; font-weight: 600; border: none;
     border-bottom: 1px solid {LINE}; padding: 6px 8px;

@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
 from desktop.demo_scenario import edit_on_both_sides, push_offline_clash, upcoming_scheduled
 from desktop.net import ApiClient
 from desktop.services import Services
 from desktop.ui.conflicts_view import ConflictsView
+from desktop.ui.merge_field import EDIT, THEIRS, display_value
 from desktop.ui.scorecard_view import ScorecardView
 from desktop.ui.sign_in import RESET_CONFIRM_PAGE, SIGN_IN_PAGE, SignInDialog
 from shared.auth import Role
@@ -140,15 +142,32 @@ def test_edit_conflict_shows_mine_theirs_base_and_applies_an_edited_value(
     assert view.current is not None and view.current.kind == "merge"
     record = view.current.payload
     assert record.fields == ["notes"]
+    view.resize(1100, 700)
+    view.show()
+    panel = view.field_panels["notes"]
+    # Before, mine and theirs are shown in full, each in its own box.
+    assert [box.text() for box in (panel.before_text, panel.mine_text, panel.theirs_text)] == [
+        display_value("notes", record.base.get("notes")),
+        record.mine["notes"],
+        record.theirs["notes"],
+    ]
     assert view.chosen_values() == {"notes": record.mine["notes"]}
-    view.merge_choice("notes", "theirs")
+    assert not panel.editor.isVisible(), "the editor shows only for Edit"
+    qtbot.mouseClick(panel.group.button(THEIRS), Qt.MouseButton.LeftButton)
     assert view.chosen_values() == {"notes": record.theirs["notes"]}
-    view.merge_choice("notes", "edit", "Both: shorter holds, and see call 4711.")
+
+    # Edit: a multi-line editor that starts from mine.
+    qtbot.mouseClick(panel.group.button(EDIT), Qt.MouseButton.LeftButton)
+    assert isinstance(panel.editor, QPlainTextEdit) and panel.editor.isVisible()
+    assert panel.editor.toPlainText() == record.mine["notes"]
+    edited = "Both: shorter holds.\nAnd see call 4711."
+    view.merge_choice("notes", "edit", edited)
+    assert view.chosen_values() == {"notes": edited}
     with loop_turning(qloop):
         with qtbot.waitSignal(view.sig_resolved, timeout=TIMEOUT_MS):
             qtbot.mouseClick(view.apply_merge_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: view.model.rowCount() == 0, timeout=TIMEOUT_MS)
-    assert run(services.api.get_session(session.id)).notes == "Both: shorter holds, and see call 4711."
+    assert run(services.api.get_session(session.id)).notes == edited
 
 
 def test_scorecard_exports_pdf_and_csv(
