@@ -22,6 +22,7 @@ from qasync import asyncSlot
 
 from desktop.models import SessionTableModel
 from desktop.models.formatting import EN_DASH
+from desktop.models.sessions import COLUMNS as SESSION_COLUMNS
 from desktop.ui.book_dialog import BookSessionDialog
 from desktop.ui.tables import DataTable
 from desktop.ui.view_base import ScreenView
@@ -82,6 +83,12 @@ class SessionsView(ScreenView):
         self.calendar.sig_book_at.connect(lambda moment: self.open_book_dialog(starts_at=moment))
         self.table = DataTable(self.model)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        header = self.table.horizontalHeader()
+        for column, title in enumerate(SESSION_COLUMNS):
+            fits = title not in ("Topic", "Notes")  # the free texts share what the others leave
+            header.setSectionResizeMode(
+                column, header.ResizeMode.ResizeToContents if fits else header.ResizeMode.Stretch
+            )
         self.table.doubleClicked.connect(lambda _index: self.edit_notes())
         self.table.clicked.connect(
             lambda index: self._select(self.model.session(self.table.source_row(index)).id)

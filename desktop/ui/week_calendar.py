@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from desktop.models import SessionTableModel
@@ -51,6 +51,19 @@ def side_by_side(sessions: list[Session]) -> tuple[dict[str, int], dict[str, int
         group_end = session.ends_at if group_end is None else max(group_end, session.ends_at)
     close_group()
     return lanes, counts
+
+
+def block_lines(heading: list[str], topic: str, metrics: QFontMetricsF, width: float, room: int) -> list[str]:
+    """A session block's text: the heading words packed into as few lines as fit the width, then
+    the topic; every line elided rather than cut, and only as many lines as the block has room for."""
+    lines: list[str] = []
+    for word in heading:
+        if lines and metrics.horizontalAdvance(f"{lines[-1]} {word}") <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    lines.append(topic)
+    return [metrics.elidedText(line, Qt.TextElideMode.ElideRight, width) for line in lines[:room]]
 
 
 def week_start(day: date) -> date:
@@ -174,13 +187,15 @@ class WeekCalendar(QWidget):
             painter.fillRect(QRectF(rect.left(), rect.top() + 3, 3, rect.height() - 6), QColor(edge))
             painter.setPen(QColor("#1f2937"))
             painter.setFont(small)
-            label = f"{start:%H:%M} {self._model.agent_name(session.agent_id)}\n{session.topic}"
+            text = rect.adjusted(7, 2, -3, -2)
+            metrics = QFontMetricsF(small)
+            heading = [f"{start:%H:%M}", self._model.agent_name(session.agent_id)]
             if session.status != SessionStatus.SCHEDULED:
-                label = f"{STATUS_LABELS.get(session.status, '')} · {label}"
+                heading.insert(0, f"{STATUS_LABELS.get(session.status, '')} ·")
+            room = max(int(text.height() // metrics.lineSpacing()), 1)
+            lines = block_lines(heading, session.topic, metrics, text.width(), room)
             painter.drawText(
-                rect.adjusted(7, 2, -3, -2),
-                int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap),
-                label,
+                text, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop), "\n".join(lines)
             )
 
     # -- mouse ---------------------------------------------------------------------------------
