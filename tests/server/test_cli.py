@@ -59,6 +59,10 @@ def test_migrate_seed_import_and_create_user(tmp_path: Path) -> None:
     assert refused.returncode == 1, refused.stdout
     assert "nothing imported" in refused.stderr and "NOPE" in refused.stderr
 
+    purged = run_cli(tmp_path, "purge")
+    assert purged.returncode == 0, purged.stderr
+    assert "purged 0 idempotency keys" in purged.stdout and "changes" in purged.stdout
+
 
 def test_unknown_command_is_a_usage_error(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "frobnicate")
