@@ -20,7 +20,8 @@ from sqlalchemy.orm import aliased
 from server.db.models import Kpi, Metric, Team, User
 from server.services.principal import Principal
 from shared.auth import Role
-from shared.scoring import KpiRule, kpi_sort_key
+from shared.reports import MetricValues
+from shared.scoring import kpi_sort_key
 
 Agents = aliased(User, name="agents")
 Leaders = aliased(User, name="leaders")
@@ -99,10 +100,6 @@ async def load_kpis(session: AsyncSession) -> list[Kpi]:
     return sorted(rows, key=lambda kpi: kpi_sort_key(kpi.code))
 
 
-def kpi_rules(kpis: Sequence[Kpi]) -> list[KpiRule]:
-    return [KpiRule(k.code, k.target, k.weight, k.higher_is_better) for k in kpis]
-
-
 def metric_pivot(codes: Sequence[str], *where: ColumnElement[bool]) -> Select[Any]:
     """Metrics grouped per (agent, period), one conditional-aggregate column per KPI code."""
     values = [
@@ -138,6 +135,11 @@ async def load_metric_groups(
         )
         for row in rows
     ]
+
+
+def metric_values(groups: Sequence[MetricGroup]) -> MetricValues:
+    """The fetched groups as ``shared.reports`` takes them: ``{(agent_id, period): {code: value}}``."""
+    return {(g.agent_id, g.period): g.values for g in groups}
 
 
 def metrics_of_team(team_id: str, periods: Sequence[str]) -> list[ColumnElement[bool]]:

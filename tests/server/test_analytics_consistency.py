@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from server.db.engine import Database
 from server.db.models import Kpi, Metric, User
-from server.services.analytics_queries import kpi_rules
 from server.services.metrics_import import import_metrics_csv
 from shared import scoring
+from shared.reports import kpi_rules
 from shared.types import periods_ending
 from tests.factories import World
 from tests.server.conftest import Login
