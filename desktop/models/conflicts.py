@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 
 from desktop.models import palette
+from desktop.models.base import RowTableModel
 from desktop.models.formatting import format_time_range
-from desktop.models.roles import ID_ROLE, OBJECT_ROLE, SORT_ROLE
+from desktop.models.roles import SORT_ROLE
 from shared.sessions import BookingConflict
 
-Index = QModelIndex | QPersistentModelIndex
 ConflictKind = Literal["booking", "merge"]
 
 COLUMNS = ("Kind", "Session", "When", "What happened")
@@ -102,45 +102,25 @@ def conflict_item(conflict: Any) -> ConflictItem:
     return merge_item(conflict)
 
 
-class ConflictListModel(QAbstractTableModel):
+class ConflictListModel(RowTableModel[ConflictItem]):
     """Booking conflicts first, then merge conflicts, each in time order."""
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._items: list[ConflictItem] = []
+    columns = COLUMNS
 
     def set_conflicts(self, booking: Iterable[Any] = (), merge: Iterable[Any] = ()) -> None:
         items = [conflict_item(c) for c in booking] + [conflict_item(c) for c in merge]
-        self.beginResetModel()
-        self._items = sorted(items, key=lambda i: (i.kind != "booking", i.when is None, i.when or 0, i.id))
-        self.endResetModel()
+        self.set_rows(sorted(items, key=lambda i: (i.kind != "booking", i.when is None, i.when or 0, i.id)))
 
     def item(self, row: int) -> ConflictItem:
-        return self._items[row]
+        return self.row_at(row)
 
     def items(self) -> list[ConflictItem]:
-        return list(self._items)
+        return self.rows()
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._items)
+    def row_id(self, row: ConflictItem) -> str:
+        return row.id
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._items):
-            return None
-        item = self._items[index.row()]
-        column = index.column()
-        if role == ID_ROLE:
-            return item.id
-        if role == OBJECT_ROLE:
-            return item
+    def cell_data(self, item: ConflictItem, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
                 return "Booking clash" if item.kind == "booking" else "Edit conflict"

@@ -5,18 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 
 from desktop.models import palette
+from desktop.models.base import RIGHT, RowTableModel, judged_cell
 from desktop.models.formatting import format_delta, format_value, target_status
-from desktop.models.roles import ID_ROLE, OBJECT_ROLE, SORT_ROLE, STATUS_ROLE
+from desktop.models.roles import SORT_ROLE
 from shared.analytics import Scorecard, ScorecardKpi
 from shared.scoring import KpiRule
 
-Index = QModelIndex | QPersistentModelIndex
-
 COLUMNS = ("KPI", "This month", "Target", "vs previous month", "12-month average", "Attainment")
-_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 # Known directions of the default KPIs, used when the caller does not pass the KPI definitions.
 _DEFAULT_HIGHER_IS_BETTER = {"aht": False}
@@ -35,64 +33,48 @@ def higher_is_better(kpi: ScorecardKpi, known: Mapping[str, bool]) -> bool:
     return True
 
 
-class ScorecardKpiModel(QAbstractTableModel):
+class ScorecardKpiModel(RowTableModel[ScorecardKpi]):
     """Rows are the scorecard's KPIs; value and delta coloured by how they help the agent."""
+
+    columns = COLUMNS
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._scorecard: Scorecard | None = None
-        self._kpis: list[ScorecardKpi] = []
         self._directions: dict[str, bool] = {}
 
     def set_scorecard(
         self, scorecard: Scorecard | None, directions: Mapping[str, bool] | None = None
     ) -> None:
         """``directions`` maps KPI code → higher_is_better (from the KPI definitions)."""
-        self.beginResetModel()
-        self._scorecard = scorecard
-        self._kpis = list(scorecard.kpis) if scorecard else []
-        self._directions = dict(directions or {})
-        self.endResetModel()
+        with self.resetting():
+            self._scorecard = scorecard
+            self._rows = list(scorecard.kpis) if scorecard else []
+            self._directions = dict(directions or {})
 
     @property
     def scorecard(self) -> Scorecard | None:
         return self._scorecard
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._kpis)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
     def rule(self, kpi: ScorecardKpi) -> KpiRule:
         return KpiRule(kpi.code, kpi.target, 1.0, higher_is_better(kpi, self._directions))
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._kpis):
-            return None
-        kpi = self._kpis[index.row()]
-        column = index.column()
-        if role == ID_ROLE:
-            return kpi.code
-        if role == OBJECT_ROLE:
-            return kpi
+    def row_id(self, row: ScorecardKpi) -> str:
+        return row.code
+
+    def cell_data(self, kpi: ScorecardKpi, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.TextAlignmentRole and column > 0:
-            return _RIGHT
+            return RIGHT
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(kpi, column)
         if role == SORT_ROLE:
             return self._raw(kpi, column)
         if column == 1:
-            return self._coloured(target_status(kpi.value, self.rule(kpi)), role)
+            return judged_cell(target_status(kpi.value, self.rule(kpi)), role)
         if column == 3:
             return self._delta_colour(kpi, role)
         if column == 4:
-            return self._coloured(target_status(kpi.year_avg, self.rule(kpi)), role, background=False)
+            return judged_cell(target_status(kpi.year_avg, self.rule(kpi)), role, background=False)
         if role == Qt.ItemDataRole.ForegroundRole and column == 2:
             return palette.MUTED
         return None
@@ -116,16 +98,6 @@ class ScorecardKpiModel(QAbstractTableModel):
             return kpi.name.casefold()
         value = (kpi.value, kpi.target, kpi.delta, kpi.year_avg, kpi.attainment)[column - 1]
         return float("-inf") if value is None else value
-
-    @staticmethod
-    def _coloured(status: str | None, role: int, background: bool = True) -> Any:
-        if role == STATUS_ROLE:
-            return status
-        if role == Qt.ItemDataRole.BackgroundRole and status and background:
-            return palette.BACKGROUND[status]  # type: ignore[index]
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return palette.FOREGROUND[status] if status else palette.MUTED  # type: ignore[index]
-        return None
 
     def _delta_colour(self, kpi: ScorecardKpi, role: int) -> Any:
         if role != Qt.ItemDataRole.ForegroundRole:

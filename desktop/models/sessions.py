@@ -5,15 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 
 from desktop.models import palette
+from desktop.models.base import RowTableModel
 from desktop.models.formatting import EN_DASH
-from desktop.models.roles import ID_ROLE, OBJECT_ROLE, SORT_ROLE
+from desktop.models.roles import SORT_ROLE
 from shared.sessions import Session, SessionStatus
-
-Index = QModelIndex | QPersistentModelIndex
 
 COLUMNS = ("Date", "Time", "Agent", "Topic", "Status", "Notes")
 STATUS_LABELS = {
@@ -25,12 +24,13 @@ STATUS_LABELS = {
 }
 
 
-class SessionTableModel(QAbstractTableModel):
+class SessionTableModel(RowTableModel[Session]):
     """Sessions ordered by start; agent names come from a separate id → name map."""
+
+    columns = COLUMNS
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self._sessions: list[Session] = []
         self._names: dict[str, str] = {}
         self._pending: set[str] = set()
 
@@ -41,48 +41,31 @@ class SessionTableModel(QAbstractTableModel):
         pending_ids: Iterable[str] = (),
     ) -> None:
         """``pending_ids``: sessions with local edits not yet accepted by the server."""
-        self.beginResetModel()
-        self._sessions = sorted(sessions, key=lambda s: (s.starts_at, s.id))
-        if agent_names is not None:
-            self._names = dict(agent_names)
-        self._pending = set(pending_ids)
-        self.endResetModel()
+        with self.resetting():
+            self._rows = sorted(sessions, key=lambda s: (s.starts_at, s.id))
+            if agent_names is not None:
+                self._names = dict(agent_names)
+            self._pending = set(pending_ids)
 
     def session(self, row: int) -> Session:
-        return self._sessions[row]
+        return self.row_at(row)
 
     def sessions(self) -> list[Session]:
-        return list(self._sessions)
+        return self.rows()
 
     def agent_name(self, agent_id: str) -> str:
         return self._names.get(agent_id, "Unknown agent")
 
     def row_of(self, session_id: str) -> int:
-        for row, session in enumerate(self._sessions):
+        for row, session in enumerate(self._rows):
             if session.id == session_id:
                 return row
         return -1
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._sessions)
+    def row_id(self, row: Session) -> str:
+        return row.id
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._sessions):
-            return None
-        session = self._sessions[index.row()]
-        column = index.column()
-        if role == ID_ROLE:
-            return session.id
-        if role == OBJECT_ROLE:
-            return session
+    def cell_data(self, session: Session, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(session, column)
         if role == SORT_ROLE:

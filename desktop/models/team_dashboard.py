@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 
 from desktop.models import palette
+from desktop.models.base import RIGHT, RowTableModel, judged_cell
 from desktop.models.formatting import (
     format_score,
     format_trend,
@@ -15,14 +16,11 @@ from desktop.models.formatting import (
     score_status,
     target_status,
 )
-from desktop.models.roles import ID_ROLE, OBJECT_ROLE, SORT_ROLE, STATUS_ROLE
+from desktop.models.roles import SORT_ROLE
 from shared.analytics import AgentRow, TeamDashboard
 from shared.directory import Kpi
 from shared.scoring import KpiRule
 
-Index = QModelIndex | QPersistentModelIndex
-
-_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _CENTRE = int(Qt.AlignmentFlag.AlignCenter)
 
 
@@ -37,29 +35,30 @@ def kpi_rule(kpi: Kpi) -> KpiRule:
     return KpiRule(kpi.code, kpi.target, kpi.weight, kpi.higher_is_better)
 
 
-class TeamDashboardModel(QAbstractTableModel):
+class TeamDashboardModel(RowTableModel[AgentRow]):
     """Columns: agent, one per KPI, score, trend. Sort through a proxy on ``SORT_ROLE``."""
+
+    columns: tuple[str, ...] = ("Agent", "Score", "Trend")
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._dashboard: TeamDashboard | None = None
-        self._rows: list[AgentRow] = []
         self._kpis: list[Kpi] = []
 
     # -- feeding ---------------------------------------------------------------------------
     def set_dashboard(self, dashboard: TeamDashboard | None) -> None:
-        self.beginResetModel()
-        self._dashboard = dashboard
-        self._rows = list(dashboard.agents) if dashboard else []
-        self._kpis = list(dashboard.kpis) if dashboard else []
-        self.endResetModel()
+        with self.resetting():
+            self._dashboard = dashboard
+            self._rows = list(dashboard.agents) if dashboard else []
+            self._kpis = list(dashboard.kpis) if dashboard else []
+            self.columns = ("Agent", *(short_kpi_name(kpi) for kpi in self._kpis), "Score", "Trend")
 
     @property
     def dashboard(self) -> TeamDashboard | None:
         return self._dashboard
 
     def agent_row(self, row: int) -> AgentRow:
-        return self._rows[row]
+        return self.row_at(row)
 
     @property
     def score_column(self) -> int:
@@ -70,41 +69,21 @@ class TeamDashboardModel(QAbstractTableModel):
         return 2 + len(self._kpis)
 
     # -- Qt model API -------------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else 3 + len(self._kpis)
-
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation != Qt.Orientation.Horizontal:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            if section == 0:
-                return "Agent"
-            if section == self.score_column:
-                return "Score"
-            if section == self.trend_column:
-                return "Trend"
-            return short_kpi_name(self._kpis[section - 1])
-        if role == Qt.ItemDataRole.ToolTipRole and 0 < section < self.score_column:
-            kpi = self._kpis[section - 1]
-            better = "higher" if kpi.higher_is_better else "lower"
-            target = format_value(kpi.target, kpi.unit)
-            return f"{kpi.name}: target {target} ({better} is better, weight {kpi.weight:g})"
-        if role == Qt.ItemDataRole.TextAlignmentRole and section > 0:
-            return _CENTRE
-        return None
+        if orientation == Qt.Orientation.Horizontal:
+            if role == Qt.ItemDataRole.ToolTipRole and 0 < section < self.score_column:
+                kpi = self._kpis[section - 1]
+                better = "higher" if kpi.higher_is_better else "lower"
+                target = format_value(kpi.target, kpi.unit)
+                return f"{kpi.name}: target {target} ({better} is better, weight {kpi.weight:g})"
+            if role == Qt.ItemDataRole.TextAlignmentRole and section > 0:
+                return _CENTRE
+        return super().headerData(section, orientation, role)
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows):
-            return None
-        row = self._rows[index.row()]
-        column = index.column()
-        if role == ID_ROLE:
-            return row.agent.id
-        if role == OBJECT_ROLE:
-            return row
+    def row_id(self, row: AgentRow) -> str:
+        return row.agent.id
+
+    def cell_data(self, row: AgentRow, column: int, role: int) -> Any:
         if column == 0:
             return self._agent_data(row, role)
         if column == self.score_column:
@@ -125,45 +104,31 @@ class TeamDashboardModel(QAbstractTableModel):
 
     def _kpi_data(self, row: AgentRow, kpi: Kpi, role: int) -> Any:
         value = row.metrics.get(kpi.code)
-        status = target_status(value, kpi_rule(kpi))
         if role == Qt.ItemDataRole.DisplayRole:
             return format_value(value, kpi.unit)
         if role == SORT_ROLE:
             return _sortable(value)
-        if role == STATUS_ROLE:
-            return status
-        if role == Qt.ItemDataRole.BackgroundRole and status:
-            return palette.BACKGROUND[status]
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return palette.FOREGROUND[status] if status else palette.MUTED
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT
+            return RIGHT
         if role == Qt.ItemDataRole.ToolTipRole:
             target = format_value(kpi.target, kpi.unit)
             return f"{kpi.name}: {format_value(value, kpi.unit)} (target {target})"
-        return None
+        return judged_cell(target_status(value, kpi_rule(kpi)), role)
 
     def _score_data(self, row: AgentRow, role: int) -> Any:
-        status = score_status(row.score)
         if role == Qt.ItemDataRole.DisplayRole:
             return format_score(row.score)
         if role == SORT_ROLE:
             return _sortable(row.score)
-        if role == STATUS_ROLE:
-            return status
-        if role == Qt.ItemDataRole.BackgroundRole and status:
-            return palette.BACKGROUND[status]
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return palette.FOREGROUND[status] if status else palette.MUTED
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            return _RIGHT
+            return RIGHT
         if role == Qt.ItemDataRole.FontRole:
             font = QFont()
             font.setBold(True)
             return font
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"Score {format_score(row.score)} (previous month {format_score(row.previous_score)})"
-        return None
+        return judged_cell(score_status(row.score), role)
 
     def _trend_data(self, row: AgentRow, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
