@@ -36,6 +36,10 @@ class AccountService(QObject):
         self.auth = auth
         self.sync = sync
         self.run = runner
+        self._set_up()
+
+    def _set_up(self) -> None:
+        """A subclass's own state and connections, made once the shared ones above are in place."""
 
     def _me(self) -> Me:
         if self.auth.me is None:

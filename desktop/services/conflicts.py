@@ -7,14 +7,11 @@ from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import Signal
 
-from desktop.net import ApiClient, ServerUnreachable
+from desktop.net import ServerUnreachable
 from desktop.services.account import AccountService
-from desktop.services.auth import AuthService
-from desktop.services.runner import BlockingRunner
-from desktop.services.sync import SyncService
-from desktop.storage import LocalCache, MergeConflictRecord, OutboxEntry
+from desktop.storage import MergeConflictRecord, OutboxEntry
 from shared.sessions import BookingConflict, Decline, Override, Reschedule, ResolveResult, Session, Slot
 
 
@@ -23,19 +20,10 @@ class ConflictService(AccountService):
 
     sig_count = Signal(int)
 
-    def __init__(
-        self,
-        api: ApiClient,
-        cache: LocalCache,
-        auth: AuthService,
-        sync: SyncService,
-        runner: BlockingRunner,
-        parent: QObject | None = None,
-    ) -> None:
-        super().__init__(api, cache, auth, sync, runner, parent)
+    def _set_up(self) -> None:
         self.count = 0
         self._tasks: set[asyncio.Task[int]] = set()
-        sync.sig_data_changed.connect(self._on_data_changed)
+        self.sync.sig_data_changed.connect(self._on_data_changed)
 
     def _user_id(self) -> str:
         return self._me().id

@@ -7,14 +7,9 @@ from functools import partial
 from typing import ClassVar, TypeVar
 
 from pydantic import BaseModel
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import Signal
 
-from desktop.net import ApiClient
 from desktop.services.account import AccountService
-from desktop.services.auth import AuthService
-from desktop.services.runner import BlockingRunner
-from desktop.services.sync import SyncService
-from desktop.storage import LocalCache
 from desktop.sync import LocalAnalytics
 from shared.analytics import ManagerDashboard, Scorecard, TeamDashboard
 
@@ -49,17 +44,8 @@ class DashboardService(AccountService):
 
     sig_offline = Signal(bool)  # whether the last answer came from the cache
 
-    def __init__(
-        self,
-        api: ApiClient,
-        cache: LocalCache,
-        auth: AuthService,
-        sync: SyncService,
-        runner: BlockingRunner,
-        parent: QObject | None = None,
-    ) -> None:
-        super().__init__(api, cache, auth, sync, runner, parent)
-        self.analytics = LocalAnalytics(cache)
+    def _set_up(self) -> None:
+        self.analytics = LocalAnalytics(self.cache)
         self.offline = False
 
     async def team_dashboard(self, period: str, team_id: str | None = None) -> TeamDashboard:

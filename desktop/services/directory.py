@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import QObject
-
-from desktop.net import ApiClient
 from desktop.services.account import AccountService
-from desktop.services.auth import AuthService
-from desktop.services.runner import BlockingRunner
-from desktop.services.sync import SyncService
-from desktop.storage import LocalCache
 from desktop.sync import LocalDirectory
 from shared.directory import Agent, Kpi
 
@@ -23,17 +16,8 @@ class DirectoryService(AccountService):
     never from one dashboard per team.
     """
 
-    def __init__(
-        self,
-        api: ApiClient,
-        cache: LocalCache,
-        auth: AuthService,
-        sync: SyncService,
-        runner: BlockingRunner,
-        parent: QObject | None = None,
-    ) -> None:
-        super().__init__(api, cache, auth, sync, runner, parent)
-        self.local = LocalDirectory(cache)
+    def _set_up(self) -> None:
+        self.local = LocalDirectory(self.cache)
 
     async def agents(self, team_id: str | None = None) -> list[Agent]:
         """Agents (of one team, or of every team in scope) by name, inactive ones included."""
