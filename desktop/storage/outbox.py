@@ -8,10 +8,10 @@ At most one pending mutation per session: later edits fold into it while it wait
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from desktop.storage import schema
 from desktop.storage.database import CacheDatabase
@@ -88,21 +88,12 @@ def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, A
     return changes
 
 
-def _entry(row: Any) -> OutboxEntry:
-    return OutboxEntry(
-        seq=row.seq,
-        mutation_id=row.mutation_id,
-        user_id=row.user_id,
-        type=row.type,
-        session_id=row.session_id,
-        base_version=row.base_version,
-        data=row.data,
-        base=row.base,
-        state=row.state,
-        code=row.code,
-        detail=row.detail,
-        created_at=row.created_at,
-    )
+_Record = TypeVar("_Record", OutboxEntry, MergeConflictRecord, BookingConflictRecord)
+
+
+def _from_row(record: type[_Record], row: Any) -> _Record:
+    """The record of a table row: every field is the column of the same name."""
+    return record(**{field.name: getattr(row, field.name) for field in fields(record)})
 
 
 def _write_local(conn: Connection, data: dict[str, Any], *, local: bool) -> None:
@@ -219,46 +210,22 @@ class Outbox:
         if state is not None:
             query = query.where(schema.outbox.c.state == state)
         with self.db.read() as conn:
-            return [_entry(row) for row in conn.execute(query.order_by(schema.outbox.c.seq))]
+            return [_from_row(OutboxEntry, row) for row in conn.execute(query.order_by(schema.outbox.c.seq))]
 
     def pending_count(self, user_id: str) -> int:
         return len(self.entries(user_id))
 
     def merge_conflicts(self, user_id: str) -> list[MergeConflictRecord]:
-        table = schema.merge_conflicts
-        with self.db.read() as conn:
-            rows = conn.execute(select(table).where(table.c.user_id == user_id).order_by(table.c.created_at))
-            return [
-                MergeConflictRecord(
-                    id=r.id,
-                    session_id=r.session_id,
-                    base=r.base,
-                    mine=r.mine,
-                    theirs=r.theirs,
-                    merged=r.merged,
-                    fields=r.fields,
-                    created_at=r.created_at,
-                )
-                for r in rows
-            ]
+        return self._conflicts(schema.merge_conflicts, MergeConflictRecord, user_id)
 
     def booking_conflicts(self, user_id: str) -> list[BookingConflictRecord]:
-        table = schema.booking_conflicts
+        return self._conflicts(schema.booking_conflicts, BookingConflictRecord, user_id)
+
+    def _conflicts(self, table: Table, record: type[_Record], user_id: str) -> list[_Record]:
+        """A user's conflicts of one kind, oldest first."""
+        query = select(table).where(table.c.user_id == user_id).order_by(table.c.created_at)
         with self.db.read() as conn:
-            rows = conn.execute(select(table).where(table.c.user_id == user_id).order_by(table.c.created_at))
-            return [
-                BookingConflictRecord(
-                    id=r.id,
-                    session_id=r.session_id,
-                    attempted=r.attempted,
-                    session=r.session,
-                    clashes=r.clashes,
-                    suggestions=r.suggestions,
-                    detail=r.detail,
-                    created_at=r.created_at,
-                )
-                for r in rows
-            ]
+            return [_from_row(record, row) for row in conn.execute(query)]
 
     # -- settling push results ----------------------------------------------------------------
 
@@ -411,4 +378,4 @@ class Outbox:
         if row is None:
             return None
         conn.execute(delete(schema.outbox).where(schema.outbox.c.mutation_id == mutation_id))
-        return _entry(row)
+        return _from_row(OutboxEntry, row)
