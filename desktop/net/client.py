@@ -122,27 +122,6 @@ class ApiClient:
 
     # -- plumbing --------------------------------------------------------------------------
 
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, str] | None = None,
-        headers: Mapping[str, str] | None = None,
-        auth: bool = True,
-    ) -> httpx.Response:
-        all_headers = dict(headers or {})
-        token = self._access_token
-        if auth and token:
-            all_headers["Authorization"] = f"Bearer {token}"
-        try:
-            return await self._http.request(
-                method, API_PREFIX + path, json=json, params=params, headers=all_headers
-            )
-        except httpx.TransportError as exc:
-            raise ServerUnreachable(f"{self.base_url} does not answer: {exc!r}") from exc
-
     async def _call(
         self,
         method: str,
@@ -154,11 +133,24 @@ class ApiClient:
         auth: bool = True,
     ) -> httpx.Response:
         """Send, refresh once on 401, and raise for anything that is not a success or a 304."""
+
+        async def send() -> httpx.Response:
+            all_headers = dict(headers or {})
+            token = self._access_token
+            if auth and token:
+                all_headers["Authorization"] = f"Bearer {token}"
+            try:
+                return await self._http.request(
+                    method, API_PREFIX + path, json=json, params=params, headers=all_headers
+                )
+            except httpx.TransportError as exc:
+                raise ServerUnreachable(f"{self.base_url} does not answer: {exc!r}") from exc
+
         used_token = self._access_token
-        response = await self._send(method, path, json=json, params=params, headers=headers, auth=auth)
+        response = await send()
         if response.status_code == 401 and auth and self._refresh_token is not None:
             await self._refresh_after(used_token)
-            response = await self._send(method, path, json=json, params=params, headers=headers, auth=auth)
+            response = await send()
         if response.status_code >= 400:
             raise self._error(response)
         return response
