@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -96,9 +97,7 @@ class SignInDialog(QDialog):
         return page
 
     def _reset_request_page(self) -> QWidget:
-        page = QWidget()
         intro = QLabel("Enter your email. We will send you a reset link with a token.")
-        intro.setWordWrap(True)
         self.reset_email = QLineEdit()
         self.send_reset_button = QPushButton("Send reset mail", objectName="primary")
         self.send_reset_button.clicked.connect(self.request_reset)
@@ -106,27 +105,13 @@ class SignInDialog(QDialog):
         have_token.clicked.connect(lambda: self._show_page(RESET_CONFIRM_PAGE))
         back = QPushButton("Back to sign in", objectName="link")
         back.clicked.connect(lambda: self._show_page(SIGN_IN_PAGE))
-        form = QFormLayout()
-        form.addRow("Email", self.reset_email)
-        buttons = QHBoxLayout()
-        buttons.addWidget(back)
-        buttons.addWidget(have_token)
-        buttons.addStretch(1)
-        buttons.addWidget(self.send_reset_button)
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 8, 0, 0)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addLayout(buttons)
-        return page
+        return _reset_page(intro, [("Email", self.reset_email)], [back, have_token], self.send_reset_button)
 
     def _reset_confirm_page(self) -> QWidget:
-        page = QWidget()
         intro = QLabel(
             "Paste the token from the mail (the part after <i>token=</i>) and choose a new password "
             "of at least 8 characters."
         )
-        intro.setWordWrap(True)
         intro.setTextFormat(Qt.TextFormat.RichText)
         self.reset_token = QLineEdit()
         self.new_password = QLineEdit()
@@ -137,20 +122,12 @@ class SignInDialog(QDialog):
         self.confirm_reset_button.clicked.connect(self.confirm_reset)
         back = QPushButton("Back to sign in", objectName="link")
         back.clicked.connect(lambda: self._show_page(SIGN_IN_PAGE))
-        form = QFormLayout()
-        form.addRow("Token", self.reset_token)
-        form.addRow("New password", self.new_password)
-        form.addRow("Repeat", self.repeat_password)
-        buttons = QHBoxLayout()
-        buttons.addWidget(back)
-        buttons.addStretch(1)
-        buttons.addWidget(self.confirm_reset_button)
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(0, 8, 0, 0)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addLayout(buttons)
-        return page
+        rows = [
+            ("Token", self.reset_token),
+            ("New password", self.new_password),
+            ("Repeat", self.repeat_password),
+        ]
+        return _reset_page(intro, rows, [back], self.confirm_reset_button)
 
     def _show_page(self, page: int) -> None:
         if page == RESET_REQUEST_PAGE and not self.reset_email.text():
@@ -238,3 +215,25 @@ def _sign_in_error(error: BaseException) -> str:
     if type(error).__name__ == "ServerUnreachable":
         return "The server does not answer. Check the address and your connection."
     return error_text(error)
+
+
+def _reset_page(
+    intro: QLabel, rows: Sequence[tuple[str, QWidget]], links: Sequence[QPushButton], action: QPushButton
+) -> QWidget:
+    """A password-reset step: what to do, the fields for it, and the links left of its one action."""
+    intro.setWordWrap(True)
+    form = QFormLayout()
+    for label, field in rows:
+        form.addRow(label, field)
+    buttons = QHBoxLayout()
+    for link in links:
+        buttons.addWidget(link)
+    buttons.addStretch(1)
+    buttons.addWidget(action)
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(0, 8, 0, 0)
+    layout.addWidget(intro)
+    layout.addLayout(form)
+    layout.addLayout(buttons)
+    return page
