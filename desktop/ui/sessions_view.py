@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -230,21 +230,20 @@ class SessionsView(ScreenView):
 
     @asyncSlot()
     async def _save_notes(self, session: Session, notes: str) -> None:
-        try:
-            await self._sessions.edit_notes(session.id, notes)
-        except Exception as error:  # noqa: BLE001
-            self.banner.show_message(error_text(error), "error")
-            return
-        self.refresh()
+        await self._edit(lambda: self._sessions.edit_notes(session.id, notes))
 
     @asyncSlot()
     async def change_status(self, status: SessionStatus) -> None:
         session = self.selected_session()
         if session is None:
             return
+        await self._edit(lambda: self._sessions.set_status(session.id, status))
+
+    async def _edit(self, write: Callable[[], Awaitable[object]]) -> None:
+        """A refused edit shows in the banner; an accepted one (online or queued) reloads the view."""
         try:
-            await self._sessions.set_status(session.id, status)
-        except Exception as error:  # noqa: BLE001
+            await write()
+        except Exception as error:  # noqa: BLE001 - shown to the user, the app stays usable
             self.banner.show_message(error_text(error), "error")
             return
         self.refresh()
