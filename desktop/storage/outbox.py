@@ -96,6 +96,17 @@ def _from_row(record: type[_Record], row: Any) -> _Record:
     return record(**{field.name: getattr(row, field.name) for field in fields(record)})
 
 
+def _conflict_row(entry: OutboxEntry, **values: Any) -> dict[str, Any]:
+    """The row of a conflict met by the mutation ``entry``: it takes the mutation's id."""
+    return {
+        "id": entry.mutation_id,
+        "user_id": entry.user_id,
+        "session_id": entry.session_id,
+        "created_at": utcnow().isoformat(),
+        **values,
+    }
+
+
 def _write_local(conn: Connection, data: dict[str, Any], *, local: bool) -> None:
     row = session_row(data, gen=0, local=local)
     # Keep the snapshot generation of a row the server already sent.
@@ -271,20 +282,8 @@ class Outbox:
             entry = self._take(conn, mutation_id)
             if entry is None:
                 return
-            conn.execute(
-                insert(schema.merge_conflicts),
-                {
-                    "id": mutation_id,
-                    "user_id": entry.user_id,
-                    "session_id": entry.session_id,
-                    "base": base,
-                    "mine": mine,
-                    "theirs": theirs,
-                    "merged": merged,
-                    "fields": fields,
-                    "created_at": utcnow().isoformat(),
-                },
-            )
+            row = _conflict_row(entry, base=base, mine=mine, theirs=theirs, merged=merged, fields=fields)
+            conn.execute(insert(schema.merge_conflicts), row)
             _write_local(conn, theirs, local=_other_entries(conn, entry.session_id))
 
     def record_booking_conflict(
@@ -300,21 +299,16 @@ class Outbox:
             entry = self._take(conn, mutation_id)
             if entry is None:
                 return
-            conn.execute(
-                insert(schema.booking_conflicts),
-                {
-                    "id": mutation_id,
-                    "user_id": entry.user_id,
-                    "session_id": entry.session_id,
-                    "attempted": entry.data,
-                    "session": session,
-                    "parked": session is not None and session.get("status") == "conflict",
-                    "clashes": clashes or [],
-                    "suggestions": suggestions or [],
-                    "detail": detail,
-                    "created_at": utcnow().isoformat(),
-                },
+            row = _conflict_row(
+                entry,
+                attempted=entry.data,
+                session=session,
+                parked=session is not None and session.get("status") == "conflict",
+                clashes=clashes or [],
+                suggestions=suggestions or [],
+                detail=detail,
             )
+            conn.execute(insert(schema.booking_conflicts), row)
             restored = session or entry.base
             if restored is not None:
                 _write_local(conn, restored, local=_other_entries(conn, entry.session_id))
