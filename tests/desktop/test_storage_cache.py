@@ -217,3 +217,31 @@ def test_a_no_op_edit_queues_nothing(cache: LocalCache) -> None:
     assert cache.outbox.entries(USER) == []
     cache.apply_pull([session_change(session("s1", version=2, notes="server"))], "c2")
     assert cache.session("s1")["notes"] == "server"  # type: ignore[index]
+
+
+def test_conflicts_read_back_field_for_field_and_only_for_their_user(cache: LocalCache) -> None:
+    cache.apply_pull([session_change(session("s1", version=2)), session_change(session("s2"))], "c1")
+    cache.outbox.queue_update(USER, "s1", {"notes": "mine"})
+    moved = {"starts_at": "2026-03-02T11:00:00Z", "ends_at": "2026-03-02T12:00:00Z"}
+    cache.outbox.queue_update(USER, "s2", moved)
+    edit, move = cache.outbox.entries(USER)
+    theirs = session("s1", version=3, notes="theirs")
+    cache.outbox.record_merge_conflict(
+        edit.mutation_id, {"notes": ""}, {"notes": "mine"}, theirs, {"notes": "theirs"}, ["notes"]
+    )
+    parked = session("s2", version=2, status="conflict")
+    clash = session("s9", topic="Booked first")
+    slot = {"starts_at": "2026-03-02T13:00:00Z", "ends_at": "2026-03-02T14:00:00Z"}
+    cache.outbox.record_booking_conflict(move.mutation_id, parked, "Taken", [clash], [slot])
+
+    [merge] = cache.outbox.merge_conflicts(USER)
+    assert (merge.id, merge.session_id, merge.fields) == (edit.mutation_id, "s1", ["notes"])
+    assert (merge.base, merge.mine, merge.merged) == ({"notes": ""}, {"notes": "mine"}, {"notes": "theirs"})
+    assert merge.theirs["notes"] == "theirs" and merge.created_at
+    [booking] = cache.outbox.booking_conflicts(USER)
+    assert (booking.id, booking.session_id, booking.detail) == (move.mutation_id, "s2", "Taken")
+    assert booking.attempted == move.data and booking.session == parked
+    assert (booking.clashes, booking.suggestions) == ([clash], [slot]) and booking.created_at
+    assert cache.outbox.entries(USER) == []
+    assert cache.outbox.merge_conflicts("someone-else") == []
+    assert cache.outbox.booking_conflicts("someone-else") == []
