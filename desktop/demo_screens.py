@@ -7,6 +7,7 @@ drives the real widgets and services, and grabs each screen. Works with ``QT_QPA
 from __future__ import annotations
 
 import asyncio
+import sys
 import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import qasync
-from PySide6.QtCore import QSettings, SignalInstance
+from PySide6.QtCore import QMessageLogContext, QSettings, QtMsgType, SignalInstance, qInstallMessageHandler
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import QWidget
 
@@ -220,6 +221,15 @@ async def _book_onto_taken_slot(window: MainWindow, out_dir: Path, written: list
     dialog.close()
 
 
+# The offscreen platform cannot size real windows and says so for every top-level widget shown.
+OFFSCREEN_NOISE = "This plugin does not support propagateSizeHints()"
+
+
+def _quiet_offscreen_noise(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    if message != OFFSCREEN_NOISE:
+        print(message, file=sys.stderr)
+
+
 def render_screenshots(out_dir: Path, data_dir: Path | None = None) -> list[Path]:
     """Start the demo server, render every screen to ``out_dir``, stop; returns the PNG paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -228,12 +238,14 @@ def render_screenshots(out_dir: Path, data_dir: Path | None = None) -> list[Path
         server = EmbeddedServer(data_dir or work_dir / "server").start()
         try:
             app = create_application()
+            previous_handler = qInstallMessageHandler(_quiet_offscreen_noise)
             app.setQuitOnLastWindowClosed(False)  # windows open and close while rendering
             loop = qasync.QEventLoop(app)
             asyncio.set_event_loop(loop)
             with loop:
                 written = loop.run_until_complete(render_all(server, work_dir, out_dir))
             asyncio.set_event_loop(None)
+            qInstallMessageHandler(previous_handler)
         finally:
             server.stop()
     return written
