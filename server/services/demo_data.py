@@ -6,8 +6,10 @@ a desktop that syncs from a demo server sees exactly what a real one would show.
 
 from __future__ import annotations
 
+import itertools
 import random
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -136,6 +138,7 @@ def _plan(
     kpis: list[Kpi], password_hash: str, team_count: int, agents_per_team: int, months: int, today: date
 ) -> _Plan:
     rng = random.Random(SEED)
+    names = _names(rng)
     now = datetime.now(UTC)
     plan = _Plan([], [], [], [], [], [], random.Random(SEED + 1))
 
@@ -155,13 +158,13 @@ def _plan(
     managers = []
     for index in range((team_count + 2) // 3):
         email = f"manager@{DEMO_DOMAIN}" if index == 0 else f"manager{index + 1}@{DEMO_DOMAIN}"
-        managers.append(person(email, Role.MANAGER, _name(rng)))
+        managers.append(person(email, Role.MANAGER, next(names)))
         login(managers[-1])
     this_month = f"{today.year:04d}-{today.month:02d}"
     periods = [period_add(this_month, -offset) for offset in range(months - 1, -1, -1)]
     agent_number = 0
     for team_index in range(team_count):
-        leader = person(f"leader{team_index + 1}@{DEMO_DOMAIN}", Role.TEAM_LEADER, _name(rng))
+        leader = person(f"leader{team_index + 1}@{DEMO_DOMAIN}", Role.TEAM_LEADER, next(names))
         login(leader)
         team = {
             "id": plan.new_id(), "name": _team_name(team_index), "leader_id": leader["id"],
@@ -173,7 +176,7 @@ def _plan(
         for seat in range(agents_per_team):
             agent_number += 1
             agent = person(
-                f"agent{agent_number}@{DEMO_DOMAIN}", Role.AGENT, _name(rng),
+                f"agent{agent_number}@{DEMO_DOMAIN}", Role.AGENT, next(names),
                 team_id=team["id"], employee_code=f"EMP{agent_number:05d}",
             )
             plan.changes.append(
@@ -190,8 +193,13 @@ def _plan(
     return plan
 
 
-def _name(rng: random.Random) -> str:
-    return f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+def _names(rng: random.Random) -> Iterator[str]:
+    """Distinct full names in a seeded order (numbered once every pairing is taken)."""
+    pairs = [f"{first} {last}" for first in FIRST_NAMES for last in LAST_NAMES]
+    rng.shuffle(pairs)
+    yield from pairs
+    for round_number in itertools.count(2):
+        yield from (f"{name} {round_number}" for name in pairs)
 
 
 def _team_name(index: int) -> str:

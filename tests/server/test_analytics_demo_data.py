@@ -124,3 +124,10 @@ async def test_a_demo_leader_sees_a_filled_dashboard(client: httpx.AsyncClient, 
     assert len(body["agents"]) == 5
     assert all(row["score"] is not None for row in body["agents"])
     assert team_dashboard_problems(body) == []
+
+
+async def test_demo_people_have_distinct_names(db: Database) -> None:
+    await seed_demo(db, Passwords(TEST_HASH_MEMORY_KIB), teams=30, agents_per_team=15, months=1, today=TODAY)
+    async with db.read() as session:
+        names = list(await session.scalars(select(User.name)))
+    assert len(names) > 450 and len(set(names)) == len(names)
