@@ -44,11 +44,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """One fresh PostgreSQL database for the whole run, dropped at the end."""
-    reason = asyncio.run(databases.postgres_reachable())
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs PostgreSQL: {reason}")
-        pytest.skip(reason)
+    databases.require_postgres()
     url = asyncio.run(databases.create_postgres_database())
     yield url
     asyncio.run(databases.drop_postgres_database(url))

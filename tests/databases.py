@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 import asyncpg
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -43,6 +44,16 @@ async def postgres_reachable() -> str | None:
         return f"PostgreSQL at {postgres_admin_url()} is not reachable: {exc}"
     await conn.close()
     return None
+
+
+def require_postgres() -> None:
+    """Skip (with the reason) when no PostgreSQL answers; under ``CI`` that is a failure instead."""
+    reason = asyncio.run(postgres_reachable())
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI needs PostgreSQL: {reason}")
+    pytest.skip(reason)
 
 
 async def create_postgres_database() -> str:
