@@ -28,7 +28,7 @@ def _on_begin(conn: Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', 'DEFERRED')}")
 
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bumped with every change to ``schema``: a cache file of another version is set aside."""
 
 

@@ -165,7 +165,11 @@ class Outbox:
             _write_local(conn, updated, local=True)
             waiting = conn.execute(
                 select(schema.outbox)
-                .where(schema.outbox.c.session_id == session_id, schema.outbox.c.state == "pending")
+                .where(
+                    schema.outbox.c.session_id == session_id,
+                    schema.outbox.c.state == "pending",
+                    ~schema.outbox.c.sent,
+                )
                 .order_by(schema.outbox.c.seq.desc())
                 .limit(1)
             ).first()
@@ -223,6 +227,22 @@ class Outbox:
         with self.db.read() as conn:
             return [_from_row(OutboxEntry, row) for row in conn.execute(query.order_by(schema.outbox.c.seq))]
 
+    def take_batch(self, user_id: str, limit: int) -> list[OutboxEntry]:
+        """The first ``limit`` pending mutations, marked sent in the same transaction: an edit
+        made from now on queues a mutation of its own instead of folding into one of these."""
+        outbox = schema.outbox
+        query = (
+            select(outbox)
+            .where(outbox.c.user_id == user_id, outbox.c.state == "pending")
+            .order_by(outbox.c.seq)
+            .limit(limit)
+        )
+        with self.db.write() as conn:
+            batch = [_from_row(OutboxEntry, row) for row in conn.execute(query)]
+            seqs = [entry.seq for entry in batch]
+            conn.execute(update(outbox).where(outbox.c.seq.in_(seqs)).values(sent=True))
+        return batch
+
     def pending_count(self, user_id: str) -> int:
         return len(self.entries(user_id))
 
@@ -264,7 +284,13 @@ class Outbox:
             conn.execute(
                 update(schema.outbox)
                 .where(schema.outbox.c.mutation_id == mutation_id)
-                .values(mutation_id=str(uuid.uuid4()), base_version=theirs["version"], base=theirs, data=data)
+                .values(
+                    mutation_id=str(uuid.uuid4()),
+                    base_version=theirs["version"],
+                    base=theirs,
+                    data=data,
+                    sent=False,
+                )
             )
             _write_local(conn, {**merged, "version": theirs["version"]}, local=True)
 

@@ -109,6 +109,9 @@ outbox = Table(
     Column("data", JSON, nullable=False),
     Column("base", JSON),  # the session the edit started from, for the three-way merge
     Column("state", String, nullable=False, default="pending"),  # pending | failed
+    # Once a push has carried the mutation, the server may have applied it under its id: later
+    # edits must not fold into it (a replay of the id returns the stored result, applying nothing).
+    Column("sent", Boolean, nullable=False, default=False),
     Column("code", String),
     Column("detail", Text),
     Column("created_at", String, nullable=False),

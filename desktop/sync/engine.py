@@ -146,10 +146,11 @@ class SyncEngine:
         report = report or SyncReport()
         user_id = self._user()
         for _round in range(MAX_PUSH_ROUNDS):
-            entries: list[OutboxEntry] = await self.run(partial(self.cache.outbox.entries, user_id))
-            if not entries:
+            batch: list[OutboxEntry] = await self.run(
+                partial(self.cache.outbox.take_batch, user_id, PUSH_BATCH)
+            )
+            if not batch:
                 return report
-            batch = entries[:PUSH_BATCH]
             client_id: str = await self.run(self.cache.client_id)
             response = await self.api.sync_push(
                 PushRequest(client_id=client_id, mutations=[Mutation(**e.mutation()) for e in batch])
@@ -160,7 +161,7 @@ class SyncEngine:
                 entry = by_id.get(result.mutation_id)
                 if entry is not None:
                     requeued |= await self.run(partial(self._settle, entry, result, report))
-            if not requeued and len(entries) <= PUSH_BATCH:
+            if not requeued and len(batch) < PUSH_BATCH:
                 return report
         return report
 

@@ -3,15 +3,16 @@ server's, the outbox pushed in order, merges, conflicts, refusals and an expired
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 
 from desktop.net import ApiClient
 from desktop.services import Services
-from desktop.sync import LocalAnalytics
+from desktop.sync import LocalAnalytics, SyncEngine
 from shared.auth import Role
 from shared.sessions import Session, SessionPatch, SessionStatus
 from shared.types import period_add, utcnow
@@ -215,3 +216,45 @@ def test_incremental_pull_brings_only_what_changed(
     report = run(services.engine.sync())
     assert not report.snapshot and report.rows == 1
     assert services.cache.session(target.id)["topic"] == "Moved on"  # type: ignore[index]
+
+
+class EditDuringPush(httpx.AsyncBaseTransport):
+    """Runs ``during_push`` once, while a ``/sync/push`` request is on its way to the server."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, during_push: Callable[[], None]) -> None:
+        self.inner = inner
+        self.during_push: Callable[[], None] | None = during_push
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/sync/push") and self.during_push is not None:
+            self.during_push()
+            self.during_push = None
+        return await self.inner.handle_async_request(request)
+
+
+def test_an_edit_made_while_its_session_is_being_pushed_is_not_lost(
+    synced_services: Services, network: SwitchableTransport, server: InProcessServer, run: Run[Any]
+) -> None:
+    services = synced_services
+    me = services.auth.me
+    assert me is not None
+    target = scheduled_session(services)
+    network.online = False
+    run(services.sessions.edit_notes(target.id, "first"))
+
+    def second_edit() -> None:
+        services.cache.outbox.queue_update(me.id, target.id, {"notes": "second"})
+
+    client = ApiClient(server.base_url, transport=EditDuringPush(network.inner, second_edit))
+    client.set_tokens(None, services.api.refresh_token)
+    engine = SyncEngine(client, services.cache)
+    engine.user_id = me.id
+    try:
+        run(engine.sync())
+        run(engine.sync())
+        on_server = run(client.get_session(target.id))
+    finally:
+        run(client.aclose())
+    assert on_server.notes == "second"
+    assert services.cache.outbox.entries(me.id, None) == []
+    assert services.cache.session(target.id)["notes"] == "second"  # type: ignore[index]
