@@ -7,8 +7,10 @@ from typing import Annotated
 from pydantic import BaseModel, EmailStr, Field
 
 from shared.auth import PASSWORD_MIN_LENGTH, Contract, Role
+from shared.types import EntityId, NoNul
 
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+Name = Annotated[str, Field(min_length=1, max_length=200), NoNul]
+EmployeeCode = Annotated[str, Field(min_length=1, max_length=64), NoNul]
 
 
 class UserCreate(Contract):
@@ -16,8 +18,8 @@ class UserCreate(Contract):
     name: Name
     role: Role
     password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=1024)
-    team_id: str | None = None
-    employee_code: str | None = Field(default=None, min_length=1, max_length=64)
+    team_id: EntityId | None = None
+    employee_code: EmployeeCode | None = None
 
 
 class UserPatch(Contract):
@@ -25,25 +27,30 @@ class UserPatch(Contract):
 
     name: Name | None = None
     role: Role | None = None
-    team_id: str | None = None
+    team_id: EntityId | None = None
     active: bool | None = None
 
 
 class TeamCreate(Contract):
     name: Name
-    leader_id: str | None = None
-    manager_id: str | None = None
+    leader_id: EntityId | None = None
+    manager_id: EntityId | None = None
 
 
 class TeamPatch(Contract):
     name: Name | None = None
-    leader_id: str | None = None
-    manager_id: str | None = None
+    leader_id: EntityId | None = None
+    manager_id: EntityId | None = None
+
+
+# Bounds keep every weighted sum in scoring finite.
+MAX_KPI_TARGET = 1e9
+MAX_KPI_WEIGHT = 1000.0
 
 
 class KpiUpdate(Contract):
-    target: float | None = Field(default=None, gt=0)
-    weight: float | None = Field(default=None, ge=0)
+    target: float | None = Field(default=None, gt=0, le=MAX_KPI_TARGET, allow_inf_nan=False)
+    weight: float | None = Field(default=None, ge=0, le=MAX_KPI_WEIGHT, allow_inf_nan=False)
 
 
 class ImportRowError(BaseModel):

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.auth import Contract
-from shared.types import EntityId, UtcDatetime
+from shared.types import EntityId, NoNul, UtcDatetime
 
 MIN_LENGTH = timedelta(minutes=15)
 MAX_LENGTH = timedelta(hours=4)
@@ -64,8 +64,8 @@ class Session(BaseModel):
     updated_at: datetime
 
 
-Topic = Annotated[str, Field(min_length=1, max_length=200)]
-Notes = Annotated[str, Field(max_length=10_000)]
+Topic = Annotated[str, Field(min_length=1, max_length=200), NoNul]
+Notes = Annotated[str, Field(max_length=10_000), NoNul]
 
 
 class SessionCreate(Contract):
@@ -141,7 +141,7 @@ class Reschedule(Contract):
 
 class Decline(Contract):
     action: Literal["decline"]
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: Annotated[str, Field(min_length=1, max_length=1000), NoNul]
 
 
 class DisplacedMove(Contract):

@@ -49,10 +49,15 @@ async def caller(request: Request) -> Principal:
     return who
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 async def json_body(request: Request) -> Any:
     raw = await request.body()
     try:
-        return json.loads(raw or b"null")
+        # json.loads would accept NaN and Infinity, which no JSON encoder (ours included) writes back.
+        return json.loads(raw or b"null", parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProblemError(ErrorCode.VALIDATION_ERROR, f"The body is not valid JSON: {exc}") from exc
 
@@ -81,7 +86,10 @@ def parse_query(request: Request, model: type[M]) -> M:
 
 
 def path_param(request: Request, name: str) -> str:
+    """An id from the path; one with a NUL character names nothing (PostgreSQL cannot store it)."""
     value: str = request.path_params[name]
+    if "\x00" in value:
+        raise ProblemError(ErrorCode.NOT_FOUND, "Nothing has that id.")
     return value
 
 

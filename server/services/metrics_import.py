@@ -96,6 +96,8 @@ def parse_metrics_csv(text: str) -> tuple[list[MetricRow], list[ImportRowError]]
 def _parse_row(line: int, fields: list[str]) -> tuple[MetricRow | None, str | None]:
     if len(fields) != len(HEADER):
         return None, f"expected {len(HEADER)} fields, found {len(fields)}"
+    if any("\x00" in field for field in fields):
+        return None, "the row contains a NUL character"
     code, period, kpi, raw_value = fields
     if not code:
         return None, "the employee code is empty"

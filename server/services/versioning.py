@@ -14,6 +14,10 @@ from shared.errors import ErrorCode
 
 Row = TypeVar("Row")
 
+# ``version`` is an Integer column (32-bit on PostgreSQL): a larger If-Match can only be stale, and
+# binding it as a parameter would overflow the driver.
+MAX_VERSION = 2**31 - 1
+
 
 async def update_versioned(
     session: AsyncSession,
@@ -28,14 +32,16 @@ async def update_versioned(
     The caller has already checked the row exists and is in scope.
     """
     version_column: Any = model.version  # type: ignore[attr-defined]
-    result = await session.execute(
-        update(model)
-        .where(where, version_column == expected_version)
-        .values(**values, version=version_column + 1)
-        .returning(model)
-        .execution_options(synchronize_session=False, populate_existing=True)
-    )
-    row = result.scalar_one_or_none()
+    row = None
+    if 0 < expected_version <= MAX_VERSION:
+        result = await session.execute(
+            update(model)
+            .where(where, version_column == expected_version)
+            .values(**values, version=version_column + 1)
+            .returning(model)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        )
+        row = result.scalar_one_or_none()
     if row is None:
         current = (await session.execute(_select(model, where))).scalar_one()
         raise ProblemError(
