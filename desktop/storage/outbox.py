@@ -374,11 +374,13 @@ class Outbox:
             conn.execute(delete(table).where(table.c.id == conflict_id))
 
     def retry(self, mutation_id: str) -> None:
+        """Queue a refused mutation again, under a new id: the server answers an id it has seen
+        with the refusal it stored, without looking at the mutation again."""
         with self.db.write() as conn:
             conn.execute(
                 update(schema.outbox)
                 .where(schema.outbox.c.mutation_id == mutation_id)
-                .values(state="pending", code=None, detail=None)
+                .values(mutation_id=str(uuid.uuid4()), state="pending", sent=False, code=None, detail=None)
             )
 
     def discard(self, mutation_id: str) -> None:

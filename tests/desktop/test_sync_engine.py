@@ -3,20 +3,23 @@ server's, the outbox pushed in order, merges, conflicts, refusals and an expired
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from desktop.credentials import MemoryStore
 from desktop.net import ApiClient
 from desktop.services import Services
 from desktop.sync import LocalAnalytics, SyncEngine
 from shared.auth import Role
 from shared.sessions import Session, SessionPatch, SessionStatus
 from shared.types import period_add, utcnow
-from tests.desktop.conftest import InProcessServer, Run, SwitchableTransport
+from tests.desktop.conftest import InProcessServer, Run, ServicesFactory, SwitchableTransport
 
 PERIOD = utcnow().strftime("%Y-%m")
 
@@ -258,3 +261,48 @@ def test_an_edit_made_while_its_session_is_being_pushed_is_not_lost(
     assert on_server.notes == "second"
     assert services.cache.outbox.entries(me.id, None) == []
     assert services.cache.session(target.id)["notes"] == "second"  # type: ignore[index]
+
+
+class RefuseNextPush(httpx.AsyncBaseTransport):
+    """Once armed, the next push reaches the server without base versions, so the server refuses
+    (and remembers) those mutation ids: a refusal whose cause is gone when the user retries."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.armed = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/sync/push") and self.armed:
+            self.armed = False
+            body = json.loads(await request.aread())
+            for mutation in body["mutations"]:
+                mutation["base_version"] = None
+            headers = [(k, v) for k, v in request.headers.items() if k.lower() != "content-length"]
+            request = httpx.Request(request.method, request.url, headers=headers, json=body)
+        return await self.inner.handle_async_request(request)
+
+
+def test_a_retried_change_is_applied_not_answered_with_its_old_refusal(
+    make_services: ServicesFactory,
+    network: SwitchableTransport,
+    server: InProcessServer,
+    tmp_path: Path,
+    run: Run[Any],
+) -> None:
+    refusing = RefuseNextPush(network)
+    services = make_services(tmp_path / "refused", MemoryStore(), refusing)
+    login = server.login(Role.TEAM_LEADER)
+    me = run(services.auth.sign_in(server.base_url, login.email, login.password, remember=False))
+    run(services.sync.sync_now())
+    target = scheduled_session(services)
+    network.online = False
+    run(services.sessions.edit_notes(target.id, "Listen to two calls first"))
+    network.online = True
+    refusing.armed = True
+    assert run(services.engine.sync()).failed == 1
+    [failed] = services.cache.outbox.entries(me.id, "failed")
+    assert failed.code == "precondition_required"
+
+    run(services.conflicts.retry_failed(failed.mutation_id))
+    assert services.cache.outbox.entries(me.id, None) == []
+    assert run(services.api.get_session(target.id)).notes == "Listen to two calls first"
