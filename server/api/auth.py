@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.api.http import bearer_token, caller, json_response, parse_body
+from server.api.http import bearer_token, caller, database, json_response, parse_body, settings
 from server.api.routing import api
+from server.services import mail
 from server.services.auth import AuthService
 from shared import auth as contract
 
@@ -41,8 +43,11 @@ async def me(request: Request) -> Response:
 async def password_reset(request: Request) -> Response:
     body = await parse_body(request, contract.PasswordResetRequest)
     client = request.client.host if request.client else "unknown"
-    await _service(request).request_password_reset(body.email, client)
-    return json_response(contract.PasswordResetAccepted(), status_code=202)
+    outgoing = await _service(request).request_password_reset(body.email, client)
+    response = json_response(contract.PasswordResetAccepted(), status_code=202)
+    if outgoing is not None:  # after the answer, so a known address takes no longer to answer
+        response.background = BackgroundTask(mail.deliver, database(request), settings(request), outgoing)
+    return response
 
 
 async def password_reset_confirm(request: Request) -> Response:

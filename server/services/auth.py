@@ -13,7 +13,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.engine import Database
-from server.db.models import AuthToken, PasswordResetToken, User
+from server.db.models import AuthToken, MailOutbox, PasswordResetToken, User
 from server.db.types import new_id
 from server.problems import ProblemError
 from server.services import mail, ratelimit
@@ -163,8 +163,12 @@ class AuthService:
                 scope = frozenset(await session.scalars(select(Team.id)))
         return Me(**to_user(user).model_dump(), team_ids=sorted(scope))
 
-    async def request_password_reset(self, email: str, client: str) -> None:
-        """Queue a reset mail when the address is known; the caller answers the same either way."""
+    async def request_password_reset(self, email: str, client: str) -> MailOutbox | None:
+        """Queue a reset mail when the address is known; the caller answers the same either way.
+
+        Returns the queued mail for the caller to ``mail.deliver`` once its answer has gone out:
+        delivering first (SMTP can take seconds) would tell known addresses from unknown by timing.
+        """
         email, window = email.lower(), self.settings.rate_window_seconds
         token = new_token("rst")
         async with self.db.write() as session:
@@ -195,8 +199,7 @@ class AuthService:
                 outgoing = await mail.enqueue(
                     session, user.email, "Reset your Coaching Hub password", _reset_body(user.name, token)
                 )
-        if outgoing is not None:
-            await mail.deliver(self.db, self.settings, outgoing)
+        return outgoing
 
     async def confirm_password_reset(self, token: str, new_password: str) -> None:
         """Consume the token, change the password and end every login, all in one transaction."""

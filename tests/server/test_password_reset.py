@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from pathlib import Path
 
@@ -9,7 +10,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from server.app import create_app
 from server.db.engine import Database
+from server.services import mail
 from server.services.tokens import token_hash
 from server.settings import Settings
 from tests.factories import PASSWORD, World
@@ -190,3 +193,45 @@ async def _until_waiting_on_locks(connection: AsyncConnection, count: int) -> No
             return
         await asyncio.sleep(0.01)
     raise AssertionError(f"the {count} confirms never queued on the token row")
+
+
+async def test_the_answer_goes_out_before_the_mail_is_delivered(
+    settings: Settings, db: Database, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Delivery (SMTP can take seconds) must not make a known address answer slower than an unknown one."""
+    events: list[str] = []
+    deliver = mail.deliver
+
+    async def recorded_deliver(*args: object) -> None:
+        events.append("delivered")
+        await deliver(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mail, "deliver", recorded_deliver)
+    app = create_app(settings, db)
+    body = json.dumps({"email": world.users["leader_a"].email}).encode()
+    received = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> dict[str, object]:
+        return received.pop(0) if received else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        if message["type"] == "http.response.body" and not message.get("more_body"):
+            events.append("answered")
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v1/auth/password-reset",
+        "raw_path": b"/api/v1/auth/password-reset",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json")],
+        "client": ("127.0.0.1", 5000),
+        "server": ("coachhub.test", 80),
+    }
+    await app(scope, receive, send)
+    assert events == ["answered", "delivered"]
+    assert settings.mail_dir is not None and reset_token_from_mail(settings.mail_dir)
