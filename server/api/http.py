@@ -111,10 +111,11 @@ def etag(version: int | str) -> str:
 
 
 def not_modified(request: Request, tag: str) -> bool:
+    """Whether ``If-None-Match`` names ``tag``; the comparison is weak, so ``W/"3"`` matches ``"3"``."""
     candidates = request.headers.get("if-none-match")
     if not candidates:
         return False
-    return any(part.strip() in (tag, "*") for part in candidates.split(","))
+    return any(part.strip().removeprefix("W/") in (tag, "*") for part in candidates.split(","))
 
 
 def versioned_response(

@@ -86,6 +86,12 @@ async def test_created_session_has_etag_location_and_revalidates(
     assert read.status_code == 200 and read.headers["etag"] == '"1"' and read.json() == body
     cached = await client.get(created.headers["location"], headers={**leader, "If-None-Match": '"1"'})
     assert cached.status_code == 304
+    for candidates in ('W/"1"', '"7", W/"1"'):  # If-None-Match compares weakly (RFC 9110 13.1.2)
+        headers = {**leader, "If-None-Match": candidates}
+        revalidated = await client.get(created.headers["location"], headers=headers)
+        assert revalidated.status_code == 304, candidates
+    changed = await client.get(created.headers["location"], headers={**leader, "If-None-Match": 'W/"2"'})
+    assert changed.status_code == 200
     out_of_scope = await client.get(created.headers["location"], headers=await sign_in("leader_c"))
     assert out_of_scope.status_code == 404
 
