@@ -22,6 +22,9 @@ from desktop.ui.sign_in import DEFAULT_SERVER_URL, SignInDialog
 from desktop.ui.theme import apply_theme
 from shared.auth import Me
 
+SIGN_IN_EXPIRED = (
+    "Your sign-in has expired. Sign in again to keep syncing; changes waiting to sync are kept."
+)
 ORGANISATION = "coachhub"
 APPLICATION = "Coaching Hub"
 SYNC_INTERVAL_S = 60.0
@@ -58,6 +61,7 @@ class DesktopApp(QObject):
         self.sync_interval_s = sync_interval_s
         self.window: MainWindow | None = None
         self.sign_in_dialog: SignInDialog | None = None
+        context.sync.sig_sign_in_expired.connect(self.sign_in_expired)
 
     async def start(self, server_url: str | None = None) -> None:
         """Restore the remembered sign-in for the server if there is one, else ask."""
@@ -93,9 +97,20 @@ class DesktopApp(QObject):
 
     @asyncSlot()
     async def sign_out(self) -> None:
+        await self._end_session()
+
+    @asyncSlot()
+    async def sign_in_expired(self) -> None:
+        """The server no longer takes this login: ask for a fresh sign-in instead of failing quietly."""
+        if self.window is not None:
+            await self._end_session(SIGN_IN_EXPIRED)
+
+    async def _end_session(self, message: str | None = None) -> None:
         self.context.sync.stop()
         await self.context.auth.sign_out()
-        self.show_sign_in()
+        dialog = self.show_sign_in()
+        if message:
+            dialog.banner.show_message(message, "warning")
         if self.window is not None:
             self.window.close()
             self.window.deleteLater()

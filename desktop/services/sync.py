@@ -27,7 +27,8 @@ class SyncService(QObject):
 
     sig_status = Signal(object)  # SyncStatus
     sig_data_changed = Signal()
-    sig_sync_failed = Signal(str)  # a refusal other than "unreachable", e.g. the sign-in expired
+    sig_sync_failed = Signal(str)  # a refusal other than "unreachable" or an expired sign-in
+    sig_sign_in_expired = Signal()  # the server refused the login, refresh token included
 
     def __init__(
         self,
@@ -126,7 +127,7 @@ class SyncService(QObject):
             self._online = False
         except ApiError as exc:
             if exc.code is ErrorCode.UNAUTHORIZED:
-                self.sig_sync_failed.emit("Your sign-in has expired: sign in again to sync.")
+                self.sig_sign_in_expired.emit()
             else:
                 self.sig_sync_failed.emit(exc.detail)
         finally:

@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
         self.sync_button.clicked.connect(lambda: self.sync_now())
         services.sync.sig_status.connect(self.status.show_status)
         services.sync.sig_data_changed.connect(self.refresh_all)
+        services.sync.sig_sync_failed.connect(self.show_sync_failure)
         services.conflicts.sig_count.connect(self.set_conflict_count)
         self.conflicts.sig_count_changed.connect(self.set_conflict_count)
         self.dashboard.sig_open_scorecard.connect(self.open_scorecard)
@@ -197,6 +198,12 @@ class MainWindow(QMainWindow):
             self.status.show_answer(self.dashboard.overview_model.dashboard)
         else:
             self.status.show_answer(self.dashboard.team_model.dashboard)
+
+    def show_sync_failure(self, text: str) -> None:
+        """A sync the server refused (not merely unreachable): say why where the user is looking."""
+        screen = self.screens.currentWidget()
+        banner = getattr(screen, "banner", self.dashboard.banner)
+        banner.show_message(text, "warning")
 
     @asyncSlot()
     async def sync_now(self) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QSettings, Qt
 from pytestqt.qtbot import QtBot
 
@@ -231,3 +232,54 @@ def test_offline_restart_shows_cached_scores_equal_to_the_servers(
         if app.window is not None:
             app.window.close()
         run(restarted.aclose())
+
+
+def test_an_expired_sign_in_asks_to_sign_in_again(
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    run: Run[Any],
+    services: Services,
+    server: InProcessServer,
+    network: SwitchableTransport,
+    settings: QSettings,
+) -> None:
+    login = server.login(Role.TEAM_LEADER)
+    settings.setValue("email", login.email)
+    me = run(services.auth.sign_in(server.base_url, login.email, login.password, remember=False))
+    app = DesktopApp(services, settings, sync_interval_s=3600)
+    window = app.open_main_window(me)  # closed and deleted by the app when the sign-in expires
+    run(settled())
+    # The login ends elsewhere (its refresh token is used by someone else: theft detection), and
+    # the access token runs out.
+    stale = ApiClient(server.base_url, transport=network)
+    run(stale.refresh(services.api.refresh_token))
+    run(stale.aclose())
+    services.api.set_tokens("expired", services.api.refresh_token)
+
+    with loop_turning(qloop):
+        window.sync_now()
+        qtbot.waitUntil(
+            lambda: app.sign_in_dialog is not None and app.sign_in_dialog.isVisible(), timeout=TIMEOUT_MS
+        )
+    dialog = app.sign_in_dialog
+    assert dialog is not None
+    qtbot.addWidget(dialog)
+    assert "expired" in dialog.banner.text.text()
+    assert dialog.email.text() == login.email
+    run(settled())
+    assert app.window is None
+    assert not shiboken6.isValid(window) or not window.isVisible()
+
+
+def test_a_sync_the_server_refuses_says_why_on_the_screen_in_view(
+    qtbot: QtBot, run: Run[Any], leader_services: Services
+) -> None:
+    me = leader_services.auth.me
+    assert me is not None
+    window = MainWindow(leader_services, me)
+    qtbot.addWidget(window)
+    window.show_screen(SESSIONS)
+    leader_services.sync.sig_sync_failed.emit("Too many requests: wait a minute.")
+    assert window.sessions.banner.isVisibleTo(window)
+    assert window.sessions.banner.text.text() == "Too many requests: wait a minute."
+    run(settled())
