@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -132,6 +133,9 @@ def versioned_response(
     return json_response(model, status_code, all_headers)
 
 
+VERSION_PATTERN = re.compile(r"[0-9]{1,40}")
+
+
 def required_version(request: Request) -> int:
     """The version an ``If-Match: "N"`` names; 428 without it, 412-able by the service."""
     header = request.headers.get("if-match")
@@ -143,6 +147,7 @@ def required_version(request: Request) -> int:
     if value.startswith("W/"):
         raise ProblemError(ErrorCode.VALIDATION_ERROR, "If-Match needs a strong ETag.")
     value = value.strip('"')
-    if not value.isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if not VERSION_PATTERN.fullmatch(value):
         raise ProblemError(ErrorCode.VALIDATION_ERROR, 'If-Match must be a version like "3".')
     return int(value)

@@ -153,3 +153,13 @@ async def test_kpi_settings_stay_finite(client: httpx.AsyncClient, world: World,
         response = await client.put("/api/v1/admin/kpis/csat", content=body, headers=headers)
         assert response.status_code == 422, (body, response.text)
     assert (await client.get("/api/v1/kpis", headers=admin)).status_code == 200
+
+
+async def test_if_match_must_be_ascii_digits(client: httpx.AsyncClient, world: World, sign_in: Login) -> None:
+    admin = await sign_in("admin")
+    path = f"/api/v1/admin/teams/{world.teams['team_a'].id}"
+    # "²" (latin-1 on the wire) passes str.isdigit() but is no version; 5,000 digits exceed int()'s limit.
+    for tag in (b'"\xb2"', b'"\xb9"', b'"' + b"9" * 5000 + b'"', b'"1.0"', b'"-1"'):
+        response = await client.patch(path, json={"name": "x"}, headers={**admin, "If-Match": tag})
+        assert response.status_code == 422, (tag[:10], response.text)
+        assert response.json()["code"] == "validation_error"
