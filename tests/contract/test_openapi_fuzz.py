@@ -70,7 +70,8 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+# Derandomized: CI runs the same examples every time, so a red run is reproducible.
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_no_input_makes_the_server_fail(case: Any, fuzz_server: tuple[str, str]) -> None:
     _, token = fuzz_server
     if case.path.endswith("/auth/logout"):
