@@ -25,9 +25,9 @@ from server.services.sessions import (
     overlapping,
     slot_conflict,
     suggest_slots,
-    to_session,
     version_conflict,
 )
+from server.services.shapes import to_session
 from server.settings import Settings
 from shared.errors import ErrorCode
 from shared.sessions import (
@@ -184,4 +184,3 @@ async def _clashes_of(session: AsyncSession, conflict_ids: list[str]) -> dict[st
     for conflict_id, other in rows.tuples():
         result.setdefault(conflict_id, []).append(other)
     return result
-

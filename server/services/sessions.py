@@ -27,6 +27,7 @@ from server.services import slots
 from server.services.changes import ChangeRecord, record_changes
 from server.services.idempotency import Finish, IdempotencyKeys, StoredResponse
 from server.services.principal import Principal
+from server.services.shapes import to_session
 from server.settings import Settings
 from shared.auth import Role
 from shared.errors import ErrorCode
@@ -53,23 +54,6 @@ UNIQUE_VIOLATION = "23505"
 API_PATH = "/api/v1/sessions"
 
 BeforeCommit = Callable[[AsyncSession, CoachingSession], Awaitable[None]]
-
-
-def to_session(row: CoachingSession) -> Session:
-    return Session(
-        id=row.id,
-        agent_id=row.agent_id,
-        coach_id=row.coach_id,
-        starts_at=row.starts_at,
-        ends_at=row.ends_at,
-        status=SessionStatus(row.status),
-        topic=row.topic,
-        notes=row.notes,
-        created_by=row.created_by,
-        version=row.version,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
 
 
 def session_json(row: CoachingSession) -> dict[str, Any]:

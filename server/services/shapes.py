@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from server.db import models
-from shared import auth, directory
+from shared import auth, directory, sessions
 from shared.auth import Role
 
 
@@ -47,4 +47,21 @@ def to_kpi(row: models.Kpi) -> directory.Kpi:
         target=row.target,
         weight=row.weight,
         version=row.version,
+    )
+
+
+def to_session(row: models.CoachingSession) -> sessions.Session:
+    return sessions.Session(
+        id=row.id,
+        agent_id=row.agent_id,
+        coach_id=row.coach_id,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        status=sessions.SessionStatus(row.status),
+        topic=row.topic,
+        notes=row.notes,
+        created_by=row.created_by,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
     )
