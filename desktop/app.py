@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -11,14 +12,15 @@ import httpx
 import qasync
 from PySide6.QtCore import QObject, QSettings
 from PySide6.QtWidgets import QApplication
-from qasync import asyncSlot
 
 from desktop.credentials import CredentialStore, KeyringStore
 from desktop.net import ApiClient
-from desktop.services import Services
+from desktop.services import AppServices, ServiceError, Services
+from desktop.settings import DEFAULT_SERVER_URL, DesktopSettings
 from desktop.storage import LocalCache
+from desktop.ui.async_slot import async_slot
 from desktop.ui.main_window import MainWindow
-from desktop.ui.sign_in import DEFAULT_SERVER_URL, SignInDialog
+from desktop.ui.sign_in import SignInDialog
 from desktop.ui.theme import apply_theme
 from shared.auth import Me
 
@@ -54,10 +56,13 @@ def create_application(argv: list[str] | None = None) -> QApplication:
 class DesktopApp(QObject):
     """Sign in → main window → sign out → sign in again, over one set of services."""
 
-    def __init__(self, context: Any, settings: QSettings, sync_interval_s: float = SYNC_INTERVAL_S) -> None:
+    def __init__(
+        self, context: AppServices, settings: QSettings, sync_interval_s: float = SYNC_INTERVAL_S
+    ) -> None:
         super().__init__()
         self.context = context
         self.settings = settings
+        self.remembered = DesktopSettings(settings)
         self.sync_interval_s = sync_interval_s
         self.window: MainWindow | None = None
         self.sign_in_dialog: SignInDialog | None = None
@@ -65,14 +70,14 @@ class DesktopApp(QObject):
 
     async def start(self, server_url: str | None = None) -> None:
         """Restore the remembered sign-in for the server if there is one, else ask."""
-        url = server_url or str(self.settings.value("server_url", "") or "")
+        url = server_url or self.remembered.server_url()
         if server_url:
-            self.settings.setValue("server_url", server_url)
+            self.remembered.set_server_url(server_url)
         me: Me | None = None
         if url:
             try:
                 me = await self.context.auth.restore_session(url)
-            except Exception:  # noqa: BLE001 - unreachable and nothing cached: sign in by hand
+            except ServiceError:  # unreachable and nothing cached: sign in by hand
                 me = None
         if me is None:
             self.show_sign_in()
@@ -95,11 +100,11 @@ class DesktopApp(QObject):
         self.context.sync.start(self.sync_interval_s)
         return window
 
-    @asyncSlot()
+    @async_slot()
     async def sign_out(self) -> None:
         await self._end_session()
 
-    @asyncSlot()
+    @async_slot()
     async def sign_in_expired(self) -> None:
         """The server no longer takes this login: ask for a fresh sign-in instead of failing quietly."""
         if self.window is not None:
@@ -127,7 +132,9 @@ def run_app(server_url: str | None = None, cache_dir: Path | None = None) -> int
     return run_until_quit(app, loop, desktop.start(server_url), context)
 
 
-def run_until_quit(app: QApplication, loop: qasync.QEventLoop, first: Any, context: Any) -> int:
+def run_until_quit(
+    app: QApplication, loop: qasync.QEventLoop, first: Coroutine[Any, Any, None], context: AppServices
+) -> int:
     """Run ``first`` and then the Qt/asyncio loop until the last window closes."""
     quit_event = asyncio.Event()
     app.aboutToQuit.connect(quit_event.set)
@@ -139,7 +146,5 @@ def run_until_quit(app: QApplication, loop: qasync.QEventLoop, first: Any, conte
 
     with loop:
         loop.run_until_complete(main())
-        close = getattr(context, "aclose", None)
-        if callable(close):
-            loop.run_until_complete(close())
+        loop.run_until_complete(context.aclose())
     return 0

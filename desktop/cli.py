@@ -51,14 +51,14 @@ def run_demo(args: argparse.Namespace) -> int:
         print("Rendering every screen to PNG instead.")
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     if screenshot_dir is not None:
-        from desktop.demo_screens import render_screenshots
+        from desktop.demo.screens import render_screenshots
 
         written = render_screenshots(screenshot_dir, data_dir=args.data_dir)
         print(f"Wrote {len(written)} screenshots to {screenshot_dir.resolve()}:")
         for path in written:
             print(f"  {path.name}")
         return 0
-    from desktop.demo_app import run_demo_app
+    from desktop.demo.app import run_demo_app
 
     return run_demo_app(data_dir=args.data_dir)
 

@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop.credentials import CredentialStore, CredentialStoreError, NoKeyringBackend
 from desktop.net import ApiClient, ApiError, ServerUnreachable
+from desktop.services.errors import speaks_service_errors
 from desktop.services.runner import BlockingRunner
 from desktop.storage import LocalCache
 from desktop.sync import SyncEngine
@@ -64,6 +65,7 @@ class AuthService(QObject):
         """The user's opt-in to the plain-file store where no keychain exists."""
         self.plain_file_allowed = allowed
 
+    @speaks_service_errors
     async def sign_in(self, server_url: str, email: str, password: str, remember: bool) -> Me:
         """Sign in online; with ``remember`` the refresh token goes to the credential store."""
         self.api.base_url = server_url
@@ -78,6 +80,7 @@ class AuthService(QObject):
         await self._start(server_url, me)
         return me
 
+    @speaks_service_errors
     async def restore_session(self, server_url: str) -> Me | None:
         """Sign in again from the remembered refresh token; offline, from the cached account."""
         entry = await self._load(server_url)
@@ -102,6 +105,7 @@ class AuthService(QObject):
         await self._start(server_url, me)
         return me
 
+    @speaks_service_errors
     async def sign_out(self) -> None:
         """End the login on the server (if reachable) and forget the remembered token."""
         server_url = self.server_url
@@ -114,10 +118,12 @@ class AuthService(QObject):
         self.engine.user_id = None
         self.sig_signed_out.emit()
 
+    @speaks_service_errors
     async def request_password_reset(self, server_url: str, email: str) -> None:
         self.api.base_url = server_url
         await self.api.request_password_reset(email)
 
+    @speaks_service_errors
     async def confirm_password_reset(self, server_url: str, token: str, new_password: str) -> None:
         self.api.base_url = server_url
         await self.api.confirm_password_reset(token, new_password)

@@ -5,31 +5,39 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from functools import partial
-from typing import Any
 
 from PySide6.QtCore import Signal
 
 from desktop.net import ServerUnreachable
 from desktop.services.account import AccountService
+from desktop.services.changes import Changes, Entity
+from desktop.services.errors import speaks_service_errors
 from desktop.storage import MergeConflictRecord, OutboxEntry
 from shared.sessions import BookingConflict, Decline, Override, Reschedule, ResolveResult, Session, Slot
 
+CHANGED_BY_A_DECISION = (Entity.SESSIONS, Entity.CONFLICTS)
+
 
 class ConflictService(AccountService):
-    """Everything waiting for the user's decision; nothing here is resolved without them."""
+    """Everything waiting for the user's decision; nothing here is resolved without them.
+
+    ``sig_count`` is the one source of the Conflicts badge: recounted from the cache whenever a
+    change notice concerns conflicts.
+    """
 
     sig_count = Signal(int)
 
     def _set_up(self) -> None:
         self.count = 0
         self._tasks: set[asyncio.Task[int]] = set()
-        self.sync.sig_data_changed.connect(self._on_data_changed)
+        self.sync.sig_changed.connect(self._on_changes)
 
     def _user_id(self) -> str:
         return self._me().id
 
     # -- lists -------------------------------------------------------------------------------
 
+    @speaks_service_errors
     async def booking_conflicts(self) -> list[BookingConflict]:
         """Sessions in status ``conflict`` with their clashes and suggested slots.
 
@@ -72,49 +80,64 @@ class ConflictService(AccountService):
             )
         return items
 
+    @speaks_service_errors
     async def merge_conflicts(self) -> list[MergeConflictRecord]:
         """Edits whose fields were changed on the server too: base, mine and theirs side by side."""
         return await self.run(partial(self.cache.outbox.merge_conflicts, self._user_id()))
 
+    @speaks_service_errors
     async def failed_changes(self) -> list[OutboxEntry]:
         """Mutations the server refused; they stay until retried or discarded."""
         return await self.run(partial(self.cache.outbox.entries, self._user_id(), "failed"))
 
     # -- decisions ---------------------------------------------------------------------------
 
+    @speaks_service_errors
     async def resolve_booking(
-        self, session_id: str, version: int, resolution: Reschedule | Decline | Override
+        self,
+        session_id: str,
+        version: int,
+        resolution: Reschedule | Decline | Override,
+        *,
+        initiator: object | None = None,
     ) -> ResolveResult:
         """Reschedule, decline or override a conflicted booking (online only: the server decides)."""
         result = await self.api.resolve_conflict(session_id, version, resolution)
         changed = [result.session] + ([result.displaced] if result.displaced else [])
         await self.run(partial(self.cache.put_sessions, [s.model_dump(mode="json") for s in changed]))
         await self._dismiss_records_of(session_id)
-        self.sync.sig_data_changed.emit()
+        self.sync.announce(Changes.of(*CHANGED_BY_A_DECISION, initiator=initiator))
         return result
 
-    async def dismiss_booking_conflict(self, conflict_id: str) -> None:
+    @speaks_service_errors
+    async def dismiss_booking_conflict(self, conflict_id: str, *, initiator: object | None = None) -> None:
         await self.run(partial(self.cache.outbox.dismiss_booking_conflict, conflict_id))
-        self.sync.sig_data_changed.emit()
+        self.sync.announce(Changes.of(Entity.CONFLICTS, initiator=initiator))
 
-    async def resolve_merge(self, conflict_id: str, values: Mapping[str, Any]) -> Session:
+    @speaks_service_errors
+    async def resolve_merge(
+        self, conflict_id: str, values: Mapping[str, object], *, initiator: object | None = None
+    ) -> Session:
         """Apply the user's choice per conflicting field (mine, theirs or an edited value)."""
         copy = await self.run(partial(self.cache.outbox.resolve_merge_conflict, conflict_id, dict(values)))
-        await self.sync.local_change()
-        await self.sync.sync_now()
+        await self.sync.local_change(Changes.of(*CHANGED_BY_A_DECISION, initiator=initiator))
+        await self.sync.sync_now(initiator)
         return Session.model_validate(await self.run(partial(self.cache.session, copy["id"])) or copy)
 
-    async def retry_failed(self, mutation_id: str) -> None:
+    @speaks_service_errors
+    async def retry_failed(self, mutation_id: str, *, initiator: object | None = None) -> None:
         await self.run(partial(self.cache.outbox.retry, mutation_id))
-        await self.sync.local_change()
-        await self.sync.sync_now()
+        await self.sync.local_change(Changes.of(*CHANGED_BY_A_DECISION, initiator=initiator))
+        await self.sync.sync_now(initiator)
 
-    async def discard_failed(self, mutation_id: str) -> None:
+    @speaks_service_errors
+    async def discard_failed(self, mutation_id: str, *, initiator: object | None = None) -> None:
         await self.run(partial(self.cache.outbox.discard, mutation_id))
-        await self.sync.local_change()
+        await self.sync.local_change(Changes.of(*CHANGED_BY_A_DECISION, initiator=initiator))
 
     # -- the badge ---------------------------------------------------------------------------
 
+    @speaks_service_errors
     async def refresh_count(self) -> int:
         """Conflicted bookings in the cache, recorded clashes, merge conflicts and failed changes."""
         if self.auth.me is None:
@@ -145,7 +168,9 @@ class ConflictService(AccountService):
 
         await self.run(dismiss)
 
-    def _on_data_changed(self) -> None:
+    def _on_changes(self, changes: Changes) -> None:
+        if not changes.concerns((Entity.CONFLICTS,)):
+            return
         task = asyncio.ensure_future(self.refresh_count())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

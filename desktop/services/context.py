@@ -74,5 +74,3 @@ class Services:
         self.runner.shutdown()
         self.cache.close()
 
-
-AppContext = Services

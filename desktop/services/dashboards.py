@@ -4,39 +4,42 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import ClassVar, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel
 from PySide6.QtCore import Signal
 
+from desktop.offline import LocalAnalytics
 from desktop.services.account import AccountService
-from desktop.sync import LocalAnalytics
+from desktop.services.errors import speaks_service_errors
 from shared.analytics import ManagerDashboard, Scorecard, TeamDashboard
 
 M = TypeVar("M", bound=BaseModel)
 
 
-class OfflineTeamDashboard(TeamDashboard):
+Answer = TeamDashboard | ManagerDashboard | Scorecard
+"""What the dashboard service answers; each carries the ``as_of`` time of its data."""
+
+
+class FromCache:
+    """Marks an answer computed from the cache while the server was out of reach."""
+
+
+class OfflineTeamDashboard(TeamDashboard, FromCache):
     """A team dashboard computed from the cache; ``as_of`` is the last sync."""
 
-    offline: ClassVar[bool] = True
 
-
-class OfflineManagerDashboard(ManagerDashboard):
+class OfflineManagerDashboard(ManagerDashboard, FromCache):
     """A manager dashboard computed from the cache; ``as_of`` is the last sync."""
 
-    offline: ClassVar[bool] = True
 
-
-class OfflineScorecard(Scorecard):
+class OfflineScorecard(Scorecard, FromCache):
     """A scorecard computed from the cache; ``as_of`` is the last sync."""
 
-    offline: ClassVar[bool] = True
 
-
-def is_offline(answer: object) -> bool:
+def is_offline(answer: Answer) -> bool:
     """Whether an answer came from the local cache instead of the server."""
-    return bool(getattr(answer, "offline", False))
+    return isinstance(answer, FromCache)
 
 
 class DashboardService(AccountService):
@@ -48,6 +51,7 @@ class DashboardService(AccountService):
         self.analytics = LocalAnalytics(self.cache)
         self.offline = False
 
+    @speaks_service_errors
     async def team_dashboard(self, period: str, team_id: str | None = None) -> TeamDashboard:
         me = self._me()
         return await self._answer(
@@ -56,6 +60,7 @@ class DashboardService(AccountService):
             OfflineTeamDashboard,
         )
 
+    @speaks_service_errors
     async def manager_dashboard(self, period: str) -> ManagerDashboard:
         me = self._me()
         return await self._answer(
@@ -64,6 +69,7 @@ class DashboardService(AccountService):
             OfflineManagerDashboard,
         )
 
+    @speaks_service_errors
     async def scorecard(self, agent_id: str, period: str) -> Scorecard:
         self._me()
         return await self._answer(

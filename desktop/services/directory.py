@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import partial
 
+from desktop.offline import LocalDirectory
 from desktop.services.account import AccountService
-from desktop.sync import LocalDirectory
+from desktop.services.errors import speaks_service_errors
 from shared.directory import Agent, Kpi
 
 
@@ -19,6 +20,7 @@ class DirectoryService(AccountService):
     def _set_up(self) -> None:
         self.local = LocalDirectory(self.cache)
 
+    @speaks_service_errors
     async def agents(self, team_id: str | None = None) -> list[Agent]:
         """Agents (of one team, or of every team in scope) by name, inactive ones included."""
         me = self._me()
@@ -31,6 +33,7 @@ class DirectoryService(AccountService):
         )
         return agents
 
+    @speaks_service_errors
     async def kpis(self) -> list[Kpi]:
         """KPI definitions by code."""
         self._me()

@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop.net import ApiError, ServerUnreachable
+from desktop.services.changes import EVERYTHING, Changes, Entity
 from desktop.services.runner import BlockingRunner
 from desktop.services.status import SyncStatus
 from desktop.storage import LocalCache
@@ -21,12 +22,13 @@ from shared.errors import ErrorCode
 class SyncService(QObject):
     """Pushes the outbox and pulls changes; owns the app's online/offline state.
 
-    ``sig_data_changed`` is the app-wide "something changed" notification: views reload from
-    their services when it fires, instead of calling each other.
+    ``sig_changed(Changes)`` is the app-wide change notice, and only this object emits it: the
+    other services report their writes through ``announce``. Screens reload from their services
+    when a notice concerns them, instead of calling each other.
     """
 
     sig_status = Signal(object)  # SyncStatus
-    sig_data_changed = Signal()
+    sig_changed = Signal(object)  # Changes
     sig_sync_failed = Signal(str)  # a refusal other than "unreachable" or an expired sign-in
     sig_sign_in_expired = Signal()  # the server refused the login, refresh token included
 
@@ -74,10 +76,13 @@ class SyncService(QObject):
         self._interval = None
         self._timer.stop()
 
-    async def sync_now(self) -> SyncReport | None:
-        """Sync once; a call while a sync runs joins it. ``None`` when it could not finish."""
+    async def sync_now(self, initiator: object | None = None) -> SyncReport | None:
+        """Sync once; a call while a sync runs joins it. ``None`` when it could not finish.
+
+        ``initiator`` goes out with the change notice of the sync it starts.
+        """
         if self._current is None or self._current.done():
-            self._current = asyncio.ensure_future(self._sync())
+            self._current = asyncio.ensure_future(self._sync(initiator))
         return await asyncio.shield(self._current)
 
     # -- reports from the other services -------------------------------------------------------
@@ -89,10 +94,15 @@ class SyncService(QObject):
         self._last_sync = await self.run(self.cache.last_sync)
         self.sig_status.emit(self.status)
 
-    async def local_change(self) -> None:
-        """Something was written to the cache locally (an offline edit): tell everyone."""
+    async def local_change(self, changes: Changes) -> None:
+        """Something was written to the outbox (an offline edit): recount it and tell everyone."""
         await self.refresh_status()
-        self.sig_data_changed.emit()
+        self.announce(changes)
+
+    def announce(self, changes: Changes) -> None:
+        """Send the change notice of a write another service made (nothing when nothing changed)."""
+        if changes:
+            self.sig_changed.emit(changes)
 
     def report_unreachable(self) -> None:
         if self._online:
@@ -110,7 +120,7 @@ class SyncService(QObject):
 
     # -- internals ---------------------------------------------------------------------------
 
-    async def _sync(self) -> SyncReport | None:
+    async def _sync(self, initiator: object | None) -> SyncReport | None:
         if self.engine.user_id is None:
             return None
         self._syncing = True
@@ -135,16 +145,11 @@ class SyncService(QObject):
             await self.refresh_status()
             self._schedule_next(retry_soon)
         self.last_report = report
-        changed = report is not None and (
-            report.rows
-            or report.applied
-            or report.merged
-            or report.merge_conflicts
-            or report.booking_conflicts
-            or report.failed
-        )
-        if changed or self._pending != pending_before:
-            self.sig_data_changed.emit()
+        changes = changes_of(report, initiator) if report is not None else Changes(frozenset(), initiator)
+        if self._pending != pending_before:
+            # Pushed or settled outbox entries replace their sessions' local copies.
+            changes = Changes(changes.entities | {Entity.SESSIONS}, initiator)
+        self.announce(changes)
         return report
 
     def _schedule_next(self, retry_soon: bool) -> None:
@@ -161,3 +166,15 @@ class SyncService(QObject):
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def changes_of(report: SyncReport, initiator: object | None) -> Changes:
+    """What one sync changed on screen: the pulled entities and the outbox's settled entries."""
+    if report.snapshot:
+        return Changes(EVERYTHING, initiator)  # a fresh snapshot also drops rows no page named
+    entities = set(Changes.from_feed(report.pulled).entities)
+    if report.applied or report.merged:
+        entities.add(Entity.SESSIONS)
+    if report.merge_conflicts or report.booking_conflicts or report.failed:
+        entities |= {Entity.SESSIONS, Entity.CONFLICTS}
+    return Changes(frozenset(entities), initiator)

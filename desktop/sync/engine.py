@@ -53,6 +53,7 @@ class SyncReport:
     failed: int = 0
     seconds: float = 0.0
     page_seconds: list[float] = field(default_factory=list)
+    pulled: set[str] = field(default_factory=set)  # the feed's entity names in what was pulled
 
     @property
     def rows_per_second(self) -> float:
@@ -136,6 +137,7 @@ class SyncEngine:
         )
         report.pages += 1
         report.rows += stats.rows
+        report.pulled.update(change.entity for change in page.changes)
         report.apply_seconds += stats.seconds
         report.page_seconds.append(stats.seconds)
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
-from PySide6.QtCore import QDate, QDateTime, QTime, Signal
+from PySide6.QtCore import QDate, QTime, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -22,10 +21,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from qasync import asyncSlot
 
 from desktop.models.formatting import EN_DASH, format_time_range
-from desktop.ui.widgets import Banner, error_text
+from desktop.services import ServiceError, Sessions, SlotConflict
+from desktop.ui.async_slot import async_slot
+from desktop.ui.widgets import Banner, named
 from shared.directory import Agent
 from shared.sessions import Session, Slot
 
@@ -38,23 +38,28 @@ def next_quarter_hour(now: datetime | None = None) -> datetime:
 
 
 class BookSessionDialog(QDialog):
-    """New booking (``session`` None) or reschedule of ``session``; ``sig_booked(Session)`` on success."""
+    """New booking (``session`` None) or reschedule of ``session``; ``sig_booked(Session)`` on success.
+
+    ``initiator`` (the screen that opened the dialog) goes with the write's change notice.
+    """
 
     sig_booked = Signal(object)
     sig_clash_shown = Signal()
 
     def __init__(
         self,
-        sessions: Any,
+        sessions: Sessions,
         agents: Iterable[Agent],
         *,
         session: Session | None = None,
         starts_at: datetime | None = None,
         agent_id: str | None = None,
+        initiator: object | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._sessions = sessions
+        self._initiator = initiator
         self._session = session
         self._names = {agent.id: agent.name for agent in agents}
         self.setWindowTitle("Reschedule session" if session else "Book a coaching session")
@@ -63,7 +68,8 @@ class BookSessionDialog(QDialog):
         self.agent = QComboBox()
         for agent_key, name in sorted(self._names.items(), key=lambda item: item[1].casefold()):
             self.agent.addItem(name, agent_key)
-        self.date = QDateEdit(calendarPopup=True)
+        self.date = QDateEdit()
+        self.date.setCalendarPopup(True)
         self.date.setDisplayFormat("ddd dd MMM yyyy")
         self.time = QTimeEdit()
         self.time.setDisplayFormat("HH:mm")
@@ -91,7 +97,7 @@ class BookSessionDialog(QDialog):
 
         self.banner = Banner()
         self.clash = self._clash_panel()
-        self.submit_button = QPushButton("Reschedule" if session else "Book session", objectName="primary")
+        self.submit_button = named(QPushButton("Reschedule" if session else "Book session"), "primary")
         self.submit_button.setDefault(True)
         self.submit_button.clicked.connect(self.submit)
         cancel = QPushButton("Cancel")
@@ -114,7 +120,7 @@ class BookSessionDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(22, 18, 22, 18)
         layout.setSpacing(12)
-        title = QLabel(self.windowTitle(), objectName="pageTitle")
+        title = named(QLabel(self.windowTitle()), "pageTitle")
         layout.addWidget(title)
         layout.addWidget(self.banner)
         layout.addLayout(form)
@@ -133,15 +139,15 @@ class BookSessionDialog(QDialog):
         self.time.setTime(QTime(local.hour, local.minute))
 
     def starts_at(self) -> datetime:
-        moment = QDateTime(self.date.date(), self.time.time())
-        return moment.toPython().astimezone()  # type: ignore[no-any-return]
+        day, clock = self.date.date(), self.time.time()
+        return datetime(day.year(), day.month(), day.day(), clock.hour(), clock.minute()).astimezone()
 
     def ends_at(self) -> datetime:
         return self.starts_at() + timedelta(minutes=int(self.length.currentData()))
 
     # -- the clash panel ---------------------------------------------------------------------
     def _clash_panel(self) -> QFrame:
-        panel = QFrame(objectName="banner")
+        panel = named(QFrame(), "banner")
         panel.setProperty("kind", "warning")
         self.clash_text = QLabel("")
         self.clash_text.setWordWrap(True)
@@ -172,7 +178,7 @@ class BookSessionDialog(QDialog):
         for slot in suggestions:
             start, end = slot.starts_at.astimezone(), slot.ends_at.astimezone()
             day = "" if start.date() == asked_day else f"{start:%a %d} "
-            button = QPushButton(f"{day}{start:%H:%M}{EN_DASH}{end:%H:%M}", objectName="slot")
+            button = named(QPushButton(f"{day}{start:%H:%M}{EN_DASH}{end:%H:%M}"), "slot")
             button.setMinimumWidth(button.sizeHint().width() + 12)
             button.clicked.connect(lambda _checked=False, chosen=slot: self.pick_suggestion(chosen))
             self.suggestion_row.addWidget(button)
@@ -194,7 +200,7 @@ class BookSessionDialog(QDialog):
         self.submit()
 
     # -- submit --------------------------------------------------------------------------------
-    @asyncSlot()
+    @async_slot()
     async def submit(self) -> None:
         if self._session is None and not self.topic.text().strip():
             self.banner.show_message("Give the session a topic.", "error")
@@ -211,15 +217,18 @@ class BookSessionDialog(QDialog):
                     self.ends_at(),
                     self.topic.text().strip(),
                     self.notes.toPlainText(),
+                    initiator=self._initiator,
                 )
             else:
-                booked = await self._sessions.reschedule(self._session.id, self.starts_at(), self.ends_at())
-        except Exception as error:  # noqa: BLE001 - a clash or a refusal is shown, never fatal
-            if hasattr(error, "suggestions"):
-                self.banner.hide()
-                self.show_clash(getattr(error, "conflicts", []), error.suggestions)
-            else:
-                self.banner.show_message(error_text(error), "error")
+                booked = await self._sessions.reschedule(
+                    self._session.id, self.starts_at(), self.ends_at(), initiator=self._initiator
+                )
+        except SlotConflict as clash:
+            self.banner.hide()
+            self.show_clash(clash.clashes, clash.suggestions)
+            return
+        except ServiceError as error:
+            self.banner.show_message(error.detail, "error")
             return
         finally:
             self.submit_button.setEnabled(True)

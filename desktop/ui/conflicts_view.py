@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     QScrollArea,
@@ -20,35 +19,35 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from qasync import asyncSlot
 
 from desktop.models import ConflictItem, ConflictListModel
 from desktop.models.formatting import EN_DASH, format_time_range
+from desktop.services import Conflicts, Entity, ServiceError
+from desktop.ui.async_slot import async_slot
 from desktop.ui.merge_field import MergeFieldPanel
 from desktop.ui.tables import DataTable
 from desktop.ui.view_base import ScreenView
-from desktop.ui.widgets import error_text
+from desktop.ui.widgets import named
 from shared.sessions import BookingConflict, Decline, Reschedule, Slot
 
 EMPTY_PAGE, BOOKING_PAGE, MERGE_PAGE = range(3)
 
 
-def _clear(layout: QVBoxLayout | QHBoxLayout | QGridLayout) -> None:
-    while layout.count():
-        child = layout.takeAt(0)
-        if child.widget() is not None:
-            child.widget().deleteLater()
-        elif child.layout() is not None:
-            _clear(child.layout())  # type: ignore[arg-type]
+def _clear(layout: QLayout) -> None:
+    while (child := layout.takeAt(0)) is not None:
+        if (widget := child.widget()) is not None:
+            widget.deleteLater()
+        elif (inner := child.layout()) is not None:
+            _clear(inner)
 
 
 class ConflictsView(ScreenView):
-    """``sig_count_changed(int)`` feeds the navigation badge."""
+    """What waits for a decision, one item at a time; the badge is the conflict service's."""
 
-    sig_count_changed = Signal(int)
     sig_resolved = Signal()
+    watches = frozenset({Entity.CONFLICTS})
 
-    def __init__(self, conflicts: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, conflicts: Conflicts, parent: QWidget | None = None) -> None:
         super().__init__("Conflicts", parent)
         self._conflicts = conflicts
         self._names: dict[str, str] = {}
@@ -59,9 +58,8 @@ class ConflictsView(ScreenView):
             lambda index: self.show_item(self.model.item(self.table.source_row(index)))
         )
         self.details = QStackedWidget()
-        empty = QLabel(
-            "Nothing waiting for you. Clashes and edits that need a decision appear here.", objectName="muted"
-        )
+        empty = named(QLabel(
+            "Nothing waiting for you. Clashes and edits that need a decision appear here."), "muted")
         empty.setWordWrap(True)
         empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.details.addWidget(empty)
@@ -84,8 +82,8 @@ class ConflictsView(ScreenView):
 
     # -- pages ---------------------------------------------------------------------------------
     def _booking_page(self) -> QWidget:
-        page = QFrame(objectName="card")
-        self.booking_title = QLabel("", objectName="sectionTitle")
+        page = named(QFrame(), "card")
+        self.booking_title = named(QLabel(""), "sectionTitle")
         self.booking_text = QLabel("")
         self.booking_text.setWordWrap(True)
         self.booking_text.setTextFormat(Qt.TextFormat.RichText)
@@ -111,23 +109,23 @@ class ConflictsView(ScreenView):
         return page
 
     def _merge_page(self) -> QWidget:
-        page = QFrame(objectName="card")
-        self.merge_title = QLabel("", objectName="sectionTitle")
+        page = named(QFrame(), "card")
+        self.merge_title = named(QLabel(""), "sectionTitle")
         intro = QLabel(
             "You and someone else changed the same fields. Choose, for each field, which "
             "version to keep, or write your own."
         )
         intro.setWordWrap(True)
-        fields = QWidget(objectName="mergeFields")
+        fields = named(QWidget(), "mergeFields")
         self.merge_fields = QVBoxLayout(fields)
         self.merge_fields.setContentsMargins(0, 0, 0, 0)
         self.merge_fields.setSpacing(12)
-        scroll = QScrollArea(objectName="mergeScroll")
+        scroll = named(QScrollArea(), "mergeScroll")
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(fields)
-        self.apply_merge_button = QPushButton("Apply my choices", objectName="primary")
+        self.apply_merge_button = named(QPushButton("Apply my choices"), "primary")
         self.apply_merge_button.clicked.connect(lambda: self.apply_merge())
         buttons = QHBoxLayout()
         buttons.addStretch(1)
@@ -153,7 +151,6 @@ class ConflictsView(ScreenView):
         self.header.subtitle.setText(
             f"{count} waiting for a decision" if count else "All clear — nothing to decide."
         )
-        self.sig_count_changed.emit(count)
         keep = self.current.id if self.current else None
         items = self.model.items()
         chosen = next((i for i in items if i.id == keep), items[0] if items else None)
@@ -203,7 +200,7 @@ class ConflictsView(ScreenView):
     def _slot_button(self, slot: Slot, day: date) -> QPushButton:
         start, end = slot.starts_at.astimezone(), slot.ends_at.astimezone()
         other_day = "" if start.date() == day else f"{start:%a %d} "
-        button = QPushButton(f"{other_day}{start:%H:%M}{EN_DASH}{end:%H:%M}", objectName="slot")
+        button = named(QPushButton(f"{other_day}{start:%H:%M}{EN_DASH}{end:%H:%M}"), "slot")
         button.clicked.connect(lambda _checked=False, chosen=slot: self.reschedule_to(chosen))
         return button
 
@@ -224,16 +221,16 @@ class ConflictsView(ScreenView):
         """Pick ``mine``, ``theirs`` or ``edit`` for a field (the buttons do the same)."""
         self.field_panels[field].choose(choice, edited)
 
-    def chosen_values(self) -> dict[str, Any]:
+    def chosen_values(self) -> dict[str, object]:
         return {name: panel.value() for name, panel in self.field_panels.items()}
 
     # -- resolving -----------------------------------------------------------------------------
-    @asyncSlot()
+    @async_slot()
     async def reschedule_to(self, slot: Slot) -> None:
         resolution = Reschedule(action="reschedule", starts_at=slot.starts_at, ends_at=slot.ends_at)
         await self._resolve_booking(resolution)
 
-    @asyncSlot()
+    @async_slot()
     async def decline(self) -> None:
         reason = self.decline_reason.text().strip() or "Declined: the slot was taken"
         await self._resolve_booking(Decline(action="decline", reason=reason))
@@ -243,20 +240,22 @@ class ConflictsView(ScreenView):
         if not isinstance(conflict, BookingConflict):
             return
         session = conflict.session
-        await self._resolve(lambda: self._conflicts.resolve_booking(session.id, session.version, resolution))
+        await self._resolve(
+            lambda: self._conflicts.resolve_booking(session.id, session.version, resolution, initiator=self)
+        )
 
-    @asyncSlot()
+    @async_slot()
     async def apply_merge(self) -> None:
         if self.current is None or self.current.kind != "merge":
             return
         conflict_id, values = self.current.id, self.chosen_values()
-        await self._resolve(lambda: self._conflicts.resolve_merge(conflict_id, values))
+        await self._resolve(lambda: self._conflicts.resolve_merge(conflict_id, values, initiator=self))
 
-    async def _resolve(self, call: Callable[[], Any]) -> None:
+    async def _resolve(self, call: Callable[[], Awaitable[object]]) -> None:
         try:
             await call()
-        except Exception as error:  # noqa: BLE001
-            self.banner.show_message(error_text(error), "error")
+        except ServiceError as error:
+            self.banner.show_message(error.detail, "error")
             return
         self.banner.show_message("Resolved.", "success")
         self.current = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
@@ -11,9 +10,10 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, 
 from desktop.models import ManagerOverviewModel, TeamDashboardModel
 from desktop.models.formatting import format_score, score_status
 from desktop.models.roles import ID_ROLE
+from desktop.services import Dashboards, Entity
 from desktop.ui.tables import DataTable
 from desktop.ui.view_base import ScreenView
-from desktop.ui.widgets import PeriodPicker, StatCard, as_of_text, period_label
+from desktop.ui.widgets import PeriodPicker, StatCard, as_of_text, named, period_label
 from shared.analytics import ManagerDashboard, TeamDashboard
 from shared.auth import Me, Role
 
@@ -30,8 +30,9 @@ class DashboardView(ScreenView):
     """``sig_open_scorecard(agent_id, period)`` when the user opens an agent."""
 
     sig_open_scorecard = Signal(str, str)
+    watches = frozenset({Entity.METRICS, Entity.DIRECTORY})
 
-    def __init__(self, dashboards: Any, me: Me, parent: QWidget | None = None) -> None:
+    def __init__(self, dashboards: Dashboards, me: Me, parent: QWidget | None = None) -> None:
         super().__init__("Team dashboard", parent)
         self._dashboards = dashboards
         self._me = me
@@ -66,7 +67,7 @@ class DashboardView(ScreenView):
         self.overview_table.doubleClicked.connect(self._open_team)
         self.overview_table.sortByColumn(3, Qt.SortOrder.DescendingOrder)
 
-        legend = QLabel(LEGEND, objectName="muted")
+        legend = named(QLabel(LEGEND), "muted")
         legend.setTextFormat(Qt.TextFormat.RichText)
         team_page = QWidget()
         team_layout = QVBoxLayout(team_page)
@@ -77,7 +78,7 @@ class DashboardView(ScreenView):
         overview_layout = QVBoxLayout(overview_page)
         overview_layout.setContentsMargins(0, 0, 0, 0)
         overview_layout.addWidget(self.overview_table, 1)
-        overview_layout.addWidget(QLabel("Double-click a team to open its dashboard.", objectName="muted"))
+        overview_layout.addWidget(named(QLabel("Double-click a team to open its dashboard."), "muted"))
         self.pages = QStackedWidget()
         self.pages.addWidget(team_page)
         self.pages.addWidget(overview_page)

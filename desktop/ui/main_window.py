@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -17,14 +15,16 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from qasync import asyncSlot
 
+from desktop.services import AppServices, Changes, Entity, ServiceError
+from desktop.ui.async_slot import async_slot
 from desktop.ui.conflicts_view import ConflictsView
 from desktop.ui.dashboard_view import DashboardView
 from desktop.ui.scorecard_view import ScorecardView
 from desktop.ui.sessions_view import SessionsView
 from desktop.ui.status_bar import SyncStatusBar
-from desktop.ui.widgets import error_text
+from desktop.ui.view_base import ScreenView
+from desktop.ui.widgets import error_text, named
 from shared.auth import Me
 from shared.directory import Agent
 
@@ -34,12 +34,16 @@ ROLE_NAMES = {"team_leader": "Team leader", "manager": "Manager", "admin": "Admi
 
 
 class MainWindow(QMainWindow):
-    """Built from the app's services and the signed-in user; no globals."""
+    """Built from the app's services and the signed-in user; no globals.
+
+    Passes each change notice to every screen (each decides whether it concerns it) and reloads
+    the pickers' directory when it changed.
+    """
 
     sig_sign_out_requested = Signal()
     sig_directory_loaded = Signal()  # the pickers hold the agents in scope
 
-    def __init__(self, services: Any, me: Me, parent: QWidget | None = None) -> None:
+    def __init__(self, services: AppServices, me: Me, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.me = me
@@ -68,27 +72,26 @@ class MainWindow(QMainWindow):
         self._connect()
         self._shortcuts()
         self.status.show_status(services.sync.status)
+        self.set_conflict_count(services.conflicts.count)
         self.show_screen(DASHBOARD)
 
     # -- layout --------------------------------------------------------------------------------
     def _sidebar(self) -> QFrame:
-        sidebar = QFrame(objectName="sidebar")
+        sidebar = named(QFrame(), "sidebar")
         sidebar.setFixedWidth(210)
-        self.nav = QListWidget(objectName="nav")
+        self.nav = named(QListWidget(), "nav")
         for index, name in enumerate(SCREEN_NAMES):
             self.nav.addItem(name)
             self.nav.item(index).setToolTip(f"Ctrl+{index + 1}")
         self.nav.currentRowChanged.connect(self._nav_changed)
-        user = QLabel(
-            f"{self.me.name}\n{ROLE_NAMES.get(self.me.role.value, self.me.role.value)}",
-            objectName="userLabel",
-        )
+        role = ROLE_NAMES.get(self.me.role.value, self.me.role.value)
+        user = named(QLabel(f"{self.me.name}\n{role}"), "userLabel")
         self.sync_button = QPushButton("Sync now (F5)")
         self.sign_out_button = QPushButton("Sign out")
         self.sign_out_button.clicked.connect(self.sig_sign_out_requested.emit)
         layout = QVBoxLayout(sidebar)
         layout.setContentsMargins(12, 16, 12, 14)
-        layout.addWidget(QLabel("Coaching Hub", objectName="brand"))
+        layout.addWidget(named(QLabel("Coaching Hub"), "brand"))
         layout.addWidget(self.nav, 1)
         layout.addWidget(user)
         layout.addWidget(self.sync_button)
@@ -99,10 +102,9 @@ class MainWindow(QMainWindow):
         services = self.services
         self.sync_button.clicked.connect(lambda: self.sync_now())
         services.sync.sig_status.connect(self.status.show_status)
-        services.sync.sig_data_changed.connect(self.refresh_all)
+        services.sync.sig_changed.connect(self.on_changes)
         services.sync.sig_sync_failed.connect(self.show_sync_failure)
         services.conflicts.sig_count.connect(self.set_conflict_count)
-        self.conflicts.sig_count_changed.connect(self.set_conflict_count)
         self.dashboard.sig_open_scorecard.connect(self.open_scorecard)
         self.dashboard.sig_loaded.connect(self._dashboard_loaded)
         self.scorecard.sig_loaded.connect(lambda: self.status.show_answer(self.scorecard.model.scorecard))
@@ -154,17 +156,32 @@ class MainWindow(QMainWindow):
         item.setForeground(Qt.GlobalColor.yellow if count else Qt.GlobalColor.white)
 
     # -- data ----------------------------------------------------------------------------------
-    def start(self) -> None:
-        """First load of every screen and of the directory that the pickers need."""
-        self.refresh_all()
+    def screen_views(self) -> tuple[ScreenView, ...]:
+        return (self.dashboard, self.scorecard, self.sessions, self.conflicts)
 
-    def refresh_all(self) -> None:
-        """The one app-wide "data changed" reaction: every screen reloads from the services."""
-        for view in (self.dashboard, self.scorecard, self.sessions, self.conflicts):
+    def start(self) -> None:
+        """First load of every screen, of the directory that the pickers need, and of the badge."""
+        for view in self.screen_views():
             view.refresh()
         self.load_directory()
+        self.count_conflicts()
 
-    @asyncSlot()
+    def on_changes(self, changes: Changes) -> None:
+        """The one reaction to the app-wide change notice: each screen decides for itself."""
+        for view in self.screen_views():
+            view.on_changes(changes)
+        if changes.concerns((Entity.DIRECTORY,)):
+            self.load_directory()
+
+    @async_slot()
+    async def count_conflicts(self) -> None:
+        """The badge as the conflict service counts it (it answers on ``sig_count``)."""
+        try:
+            await self.services.conflicts.refresh_count()
+        except ServiceError as error:
+            self.dashboard.banner.show_message(error.detail, "error")
+
+    @async_slot()
     async def load_directory(self) -> None:
         """Agents and KPI definitions for the pickers: one request each, however many teams."""
         self._directory_generation += 1
@@ -173,9 +190,9 @@ class MainWindow(QMainWindow):
         try:
             agents = await directory.agents()
             kpis = await directory.kpis()
-        except Exception as error:  # noqa: BLE001
+        except ServiceError as error:
             if generation == self._directory_generation:
-                self.dashboard.banner.show_message(error_text(error), "error")
+                self.dashboard.banner.show_message(error.detail, "error")
             return
         if generation != self._directory_generation:
             return  # a newer load is on its way
@@ -202,10 +219,10 @@ class MainWindow(QMainWindow):
     def show_sync_failure(self, text: str) -> None:
         """A sync the server refused (not merely unreachable): say why where the user is looking."""
         screen = self.screens.currentWidget()
-        banner = getattr(screen, "banner", self.dashboard.banner)
-        banner.show_message(text, "warning")
+        view = screen if isinstance(screen, ScreenView) else self.dashboard
+        view.banner.show_message(text, "warning")
 
-    @asyncSlot()
+    @async_slot()
     async def sync_now(self) -> None:
         try:
             await self.services.sync.sync_now()
@@ -213,7 +230,5 @@ class MainWindow(QMainWindow):
             self.dashboard.banner.show_message(error_text(error), "warning")
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        stop = getattr(self.services.sync, "stop", None)
-        if callable(stop):
-            stop()
+        self.services.sync.stop()
         super().closeEvent(event)

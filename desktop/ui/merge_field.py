@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.models.conflicts import FIELD_LABELS
+from desktop.ui.widgets import named
 
 MINE, THEIRS, EDIT = range(3)
 CHOICES = {"mine": MINE, "theirs": THEIRS, "edit": EDIT}
@@ -59,14 +60,15 @@ class MergeFieldPanel(QFrame):
     """
 
     def __init__(self, name: str, before: Any, mine: Any, theirs: Any, parent: QWidget | None = None) -> None:
-        super().__init__(parent, objectName="mergeField")
+        super().__init__(parent)
+        self.setObjectName("mergeField")
         self.name = name
         self.mine = mine
         self.theirs = theirs
         self.multi_line = name in MULTI_LINE_FIELDS or any(
             isinstance(value, str) and "\n" in value for value in (before, mine, theirs)
         )
-        title = QLabel(field_title(name), objectName="sectionTitle")
+        title = named(QLabel(field_title(name)), "sectionTitle")
         self.before_text = self._value_box(display_value(name, before))
         self.mine_text = self._value_box(display_value(name, mine))
         self.theirs_text = self._value_box(display_value(name, theirs))
@@ -102,11 +104,11 @@ class MergeFieldPanel(QFrame):
             ("Theirs", self.theirs_text),
         )
         for row, (caption, box) in enumerate(rows, start=1):
-            label = QLabel(caption, objectName="mergeCaption")
+            label = named(QLabel(caption), "mergeCaption")
             label.setContentsMargins(0, VALUE_TEXT_TOP, 0, 0)  # level with the box's first line
             grid.addWidget(label, row, 0, Qt.AlignmentFlag.AlignTop)
             grid.addWidget(box, row, 1)
-        grid.addWidget(QLabel("Keep", objectName="mergeCaption"), 4, 0)
+        grid.addWidget(named(QLabel("Keep"), "mergeCaption"), 4, 0)
         grid.addLayout(choices, 4, 1)
         grid.addWidget(self.editor, 5, 1)
 
@@ -114,7 +116,7 @@ class MergeFieldPanel(QFrame):
         self.group.button(MINE).setChecked(True)
 
     def _value_box(self, text: str) -> QLabel:
-        box = QLabel(text, objectName="mergeValue")
+        box = named(QLabel(text), "mergeValue")
         box.setWordWrap(True)
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -4,24 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from desktop.models import ScorecardKpiModel
 from desktop.models.formatting import format_score, format_trend, score_status
+from desktop.services import Dashboards, Entity
 from desktop.ui.export import write_scorecard_csv, write_scorecard_pdf
 from desktop.ui.tables import DataTable
 from desktop.ui.trend_chart import TrendChart
 from desktop.ui.view_base import ScreenView
-from desktop.ui.widgets import PeriodPicker, StatCard, as_of_text, period_label
+from desktop.ui.widgets import PeriodPicker, StatCard, as_of_text, named, period_label
 from shared.analytics import Scorecard
 from shared.directory import Agent, Kpi
 
 
 class ScorecardView(ScreenView):
-    def __init__(self, dashboards: Any, parent: QWidget | None = None) -> None:
+    """One agent's scorecard for a month, with PDF and CSV export."""
+
+    watches = frozenset({Entity.METRICS, Entity.DIRECTORY})
+
+    def __init__(self, dashboards: Dashboards, parent: QWidget | None = None) -> None:
         super().__init__("Scorecard", parent)
         self._dashboards = dashboards
         self._directions: dict[str, bool] = {}
@@ -59,7 +63,7 @@ class ScorecardView(ScreenView):
         self.table = DataTable(self.model, sortable=False)
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.body.addWidget(self.table)
-        self.body.addWidget(QLabel("Score over the last 12 months", objectName="sectionTitle"))
+        self.body.addWidget(named(QLabel("Score over the last 12 months"), "sectionTitle"))
         self.chart = TrendChart()
         self.body.addWidget(self.chart, 1)
         self._set_exportable(False)

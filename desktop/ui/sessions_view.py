@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -18,16 +17,17 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from qasync import asyncSlot
 
 from desktop.models import SessionTableModel
 from desktop.models.formatting import EN_DASH
 from desktop.models.sessions import COLUMNS as SESSION_COLUMNS
+from desktop.services import Entity, ServiceError, Sessions
+from desktop.ui.async_slot import async_slot
 from desktop.ui.book_dialog import BookSessionDialog
 from desktop.ui.tables import DataTable
 from desktop.ui.view_base import ScreenView
 from desktop.ui.week_calendar import WeekCalendar, week_start
-from desktop.ui.widgets import error_text
+from desktop.ui.widgets import named
 from shared.directory import Agent
 from shared.sessions import Session, SessionStatus
 
@@ -52,11 +52,16 @@ class NotesDialog(QDialog):
 
 
 class SessionsView(ScreenView):
-    """``sig_dialog_opened(QDialog)`` lets tests and screenshots reach the modal dialogs."""
+    """``sig_dialog_opened(QDialog)`` lets tests and screenshots reach the modal dialogs.
+
+    Its own writes name it as their initiator: it reloads itself after each (onto the week of a
+    booking), so their change notices pass it by.
+    """
 
     sig_dialog_opened = Signal(object)
+    watches = frozenset({Entity.SESSIONS})
 
-    def __init__(self, sessions: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, sessions: Sessions, parent: QWidget | None = None) -> None:
         super().__init__("Coaching sessions", parent)
         self._sessions = sessions
         self._agents: list[Agent] = []
@@ -70,7 +75,7 @@ class SessionsView(ScreenView):
         self.next_week = QPushButton("▶")
         self.next_week.setFixedWidth(36)
         self.next_week.clicked.connect(lambda: self.show_week(self.monday + timedelta(days=7)))
-        self.book_button = QPushButton("Book session", objectName="primary")
+        self.book_button = named(QPushButton("Book session"), "primary")
         self.book_button.setToolTip("Ctrl+N")
         self.book_button.clicked.connect(lambda: self.open_book_dialog())
         for widget in (self.previous_week, self.this_week, self.next_week, self.book_button):
@@ -98,7 +103,7 @@ class SessionsView(ScreenView):
         self.tabs.addTab(self.table, "List")
         self.body.addWidget(self.tabs, 1)
 
-        self.selection_label = QLabel("Select a session to change it.", objectName="muted")
+        self.selection_label = named(QLabel("Select a session to change it."), "muted")
         self.reschedule_button = QPushButton("Reschedule…")
         self.reschedule_button.clicked.connect(lambda: self.open_reschedule_dialog())
         self.notes_button = QPushButton("Edit notes…")
@@ -188,7 +193,7 @@ class SessionsView(ScreenView):
     ) -> BookSessionDialog:
         bookable = [agent for agent in self._agents if agent.active]
         dialog = BookSessionDialog(
-            self._sessions, bookable, starts_at=starts_at, agent_id=agent_id, parent=self
+            self._sessions, bookable, starts_at=starts_at, agent_id=agent_id, initiator=self, parent=self
         )
         return self._run_dialog(dialog)
 
@@ -196,7 +201,9 @@ class SessionsView(ScreenView):
         session = self.selected_session()
         if session is None:
             return None
-        dialog = BookSessionDialog(self._sessions, self._agents, session=session, parent=self)
+        dialog = BookSessionDialog(
+            self._sessions, self._agents, session=session, initiator=self, parent=self
+        )
         return self._run_dialog(dialog)
 
     def _run_dialog(self, dialog: BookSessionDialog) -> BookSessionDialog:
@@ -228,22 +235,22 @@ class SessionsView(ScreenView):
         self.sig_dialog_opened.emit(dialog)
         return dialog
 
-    @asyncSlot()
+    @async_slot()
     async def _save_notes(self, session: Session, notes: str) -> None:
-        await self._edit(lambda: self._sessions.edit_notes(session.id, notes))
+        await self._edit(lambda: self._sessions.edit_notes(session.id, notes, initiator=self))
 
-    @asyncSlot()
+    @async_slot()
     async def change_status(self, status: SessionStatus) -> None:
         session = self.selected_session()
         if session is None:
             return
-        await self._edit(lambda: self._sessions.set_status(session.id, status))
+        await self._edit(lambda: self._sessions.set_status(session.id, status, initiator=self))
 
     async def _edit(self, write: Callable[[], Awaitable[object]]) -> None:
         """A refused edit shows in the banner; an accepted one (online or queued) reloads the view."""
         try:
             await write()
-        except Exception as error:  # noqa: BLE001 - shown to the user, the app stays usable
-            self.banner.show_message(error_text(error), "error")
+        except ServiceError as error:
+            self.banner.show_message(error.detail, "error")
             return
         self.refresh()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
@@ -18,11 +17,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from qasync import asyncSlot
 
-from desktop.ui.widgets import Banner, error_text
+from desktop.services import Auth, Refused, ServiceError
+from desktop.settings import DEFAULT_SERVER_URL, DesktopSettings
+from desktop.ui.async_slot import async_slot
+from desktop.ui.widgets import Banner, named
+from shared.errors import ErrorCode
 
-DEFAULT_SERVER_URL = "http://127.0.0.1:8000"
 SIGN_IN_PAGE, RESET_REQUEST_PAGE, RESET_CONFIRM_PAGE = range(3)
 
 
@@ -31,15 +32,15 @@ class SignInDialog(QDialog):
 
     sig_signed_in = Signal(object)
 
-    def __init__(self, auth: Any, settings: QSettings, parent: QWidget | None = None) -> None:
+    def __init__(self, auth: Auth, settings: QSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._auth = auth
-        self._settings = settings
+        self._settings = DesktopSettings(settings)
         self.setWindowTitle("Sign in — Coaching Hub")
         self.setMinimumWidth(480)
 
-        title = QLabel("Coaching Hub", objectName="pageTitle")
-        subtitle = QLabel("Sign in to see your team, scorecards and sessions.", objectName="pageSubtitle")
+        title = named(QLabel("Coaching Hub"), "pageTitle")
+        subtitle = named(QLabel("Sign in to see your team, scorecards and sessions."), "pageSubtitle")
         self.banner = Banner()
         self.pages = QStackedWidget()
         self.pages.addWidget(self._sign_in_page())
@@ -54,28 +55,26 @@ class SignInDialog(QDialog):
         layout.addWidget(self.banner)
         layout.addWidget(self.pages)
 
-        warning = getattr(auth, "sig_credential_warning", None)
-        if warning is not None:
-            warning.connect(lambda text: self.banner.show_message(text, "warning"))
+        auth.sig_credential_warning.connect(lambda text: self.banner.show_message(text, "warning"))
 
     # -- pages ------------------------------------------------------------------------------
     def _sign_in_page(self) -> QWidget:
         page = QWidget()
-        self.server_url = QLineEdit(str(self._settings.value("server_url", DEFAULT_SERVER_URL)))
-        self.email = QLineEdit(str(self._settings.value("email", "")))
+        self.server_url = QLineEdit(self._settings.server_url(DEFAULT_SERVER_URL))
+        self.email = QLineEdit(self._settings.email())
         self.email.setPlaceholderText("you@example.com")
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.remember = QCheckBox("Keep me signed in on this computer")
-        self.remember.setChecked(self._settings.value("remember", True, type=bool))
+        self.remember.setChecked(self._settings.remember())
         self.plain_file = QCheckBox("No keychain here? Keep it in a file only I can read")
-        self.plain_file.setChecked(self._settings.value("plain_file", False, type=bool))
+        self.plain_file.setChecked(self._settings.plain_file())
         self.plain_file.setEnabled(self.remember.isChecked())
         self.remember.toggled.connect(self.plain_file.setEnabled)
-        self.sign_in_button = QPushButton("Sign in", objectName="primary")
+        self.sign_in_button = named(QPushButton("Sign in"), "primary")
         self.sign_in_button.setDefault(True)
         self.sign_in_button.clicked.connect(self.sign_in)
-        self.forgot_button = QPushButton("Forgot password?", objectName="link")
+        self.forgot_button = named(QPushButton("Forgot password?"), "link")
         self.forgot_button.clicked.connect(lambda: self._show_page(RESET_REQUEST_PAGE))
 
         form = QFormLayout()
@@ -99,11 +98,11 @@ class SignInDialog(QDialog):
     def _reset_request_page(self) -> QWidget:
         intro = QLabel("Enter your email. We will send you a reset link with a token.")
         self.reset_email = QLineEdit()
-        self.send_reset_button = QPushButton("Send reset mail", objectName="primary")
+        self.send_reset_button = named(QPushButton("Send reset mail"), "primary")
         self.send_reset_button.clicked.connect(self.request_reset)
-        have_token = QPushButton("I already have a token", objectName="link")
+        have_token = named(QPushButton("I already have a token"), "link")
         have_token.clicked.connect(lambda: self._show_page(RESET_CONFIRM_PAGE))
-        back = QPushButton("Back to sign in", objectName="link")
+        back = named(QPushButton("Back to sign in"), "link")
         back.clicked.connect(lambda: self._show_page(SIGN_IN_PAGE))
         return _reset_page(intro, [("Email", self.reset_email)], [back, have_token], self.send_reset_button)
 
@@ -118,9 +117,9 @@ class SignInDialog(QDialog):
         self.new_password.setEchoMode(QLineEdit.EchoMode.Password)
         self.repeat_password = QLineEdit()
         self.repeat_password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.confirm_reset_button = QPushButton("Set new password", objectName="primary")
+        self.confirm_reset_button = named(QPushButton("Set new password"), "primary")
         self.confirm_reset_button.clicked.connect(self.confirm_reset)
-        back = QPushButton("Back to sign in", objectName="link")
+        back = named(QPushButton("Back to sign in"), "link")
         back.clicked.connect(lambda: self._show_page(SIGN_IN_PAGE))
         rows = [
             ("Token", self.reset_token),
@@ -143,39 +142,36 @@ class SignInDialog(QDialog):
         for button in (self.sign_in_button, self.send_reset_button, self.confirm_reset_button):
             button.setEnabled(not busy)
 
-    @asyncSlot()
+    @async_slot()
     async def sign_in(self) -> None:
         if not self.email.text().strip() or not self.password.text():
             self.banner.show_message("Enter your email and password.", "error")
             return
-        allow_plain_file = getattr(self._auth, "allow_plain_file", None)
-        if callable(allow_plain_file):
-            allow_plain_file(self.remember.isChecked() and self.plain_file.isChecked())
+        self._auth.allow_plain_file(self.remember.isChecked() and self.plain_file.isChecked())
         self._busy(True)
         try:
             me = await self._auth.sign_in(
                 self._server(), self.email.text().strip(), self.password.text(), self.remember.isChecked()
             )
-        except Exception as error:  # noqa: BLE001 - every failure is shown, none is fatal
+        except ServiceError as error:
             self.banner.show_message(_sign_in_error(error), "error")
             return
         finally:
             self._busy(False)
-        self._settings.setValue("server_url", self._server())
-        self._settings.setValue("email", self.email.text().strip())
-        self._settings.setValue("remember", self.remember.isChecked())
-        self._settings.setValue("plain_file", self.plain_file.isChecked())
+        self._settings.remember_sign_in(
+            self._server(), self.email.text().strip(), self.remember.isChecked(), self.plain_file.isChecked()
+        )
         self.password.clear()
         self.sig_signed_in.emit(me)
         self.accept()
 
-    @asyncSlot()
+    @async_slot()
     async def request_reset(self) -> None:
         self._busy(True)
         try:
             await self._auth.request_password_reset(self._server(), self.reset_email.text().strip())
-        except Exception as error:  # noqa: BLE001
-            self.banner.show_message(error_text(error), "error")
+        except ServiceError as error:
+            self.banner.show_message(error.detail, "error")
             return
         finally:
             self._busy(False)
@@ -184,7 +180,7 @@ class SignInDialog(QDialog):
             "If the address belongs to an account, a mail with a reset token is on its way.", "info"
         )
 
-    @asyncSlot()
+    @async_slot()
     async def confirm_reset(self) -> None:
         if self.new_password.text() != self.repeat_password.text():
             self.banner.show_message("The two passwords differ.", "error")
@@ -194,8 +190,8 @@ class SignInDialog(QDialog):
             await self._auth.confirm_password_reset(
                 self._server(), self.reset_token.text().strip(), self.new_password.text()
             )
-        except Exception as error:  # noqa: BLE001
-            self.banner.show_message(error_text(error), "error")
+        except ServiceError as error:
+            self.banner.show_message(error.detail, "error")
             return
         finally:
             self._busy(False)
@@ -206,15 +202,12 @@ class SignInDialog(QDialog):
         self.banner.show_message("Password changed. Sign in with the new one.", "success")
 
 
-def _sign_in_error(error: BaseException) -> str:
-    code = str(getattr(error, "code", ""))
-    if code == "unauthorized":
+def _sign_in_error(error: ServiceError) -> str:
+    if isinstance(error, Refused) and error.code is ErrorCode.UNAUTHORIZED:
         return "Wrong email or password."
-    if code == "rate_limited":
+    if isinstance(error, Refused) and error.code is ErrorCode.RATE_LIMITED:
         return "Too many attempts. Wait a few minutes and try again."
-    if type(error).__name__ == "ServerUnreachable":
-        return "The server does not answer. Check the address and your connection."
-    return error_text(error)
+    return error.detail
 
 
 def _reset_page(

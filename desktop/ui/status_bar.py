@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from desktop.models.formatting import format_short_time
+from desktop.services import Answer, SyncStatus, is_offline
 
 
 class SyncStatusBar(QStatusBar):
@@ -24,9 +22,9 @@ class SyncStatusBar(QStatusBar):
         self.addPermanentWidget(self.as_of)
         self.online: bool | None = None
 
-    def show_status(self, status: Any) -> None:
+    def show_status(self, status: SyncStatus) -> None:
         """Takes the sync service's ``SyncStatus(online, last_sync, pending, syncing)``."""
-        self.online = bool(status.online)
+        self.online = status.online
         if status.syncing:
             self.connection.setText("⟳ Syncing…")
             self.connection.setObjectName("online")
@@ -38,19 +36,18 @@ class SyncStatusBar(QStatusBar):
             self.connection.setObjectName("offline")
         self.connection.style().unpolish(self.connection)
         self.connection.style().polish(self.connection)
-        last: datetime | None = status.last_sync
+        last = status.last_sync
         self.last_sync.setText(f"Last sync {format_short_time(last)}" if last else "Not synced yet")
-        pending = int(status.pending)
+        pending = status.pending
         self.pending.setText(
             "" if not pending else f"{pending} change{'s' if pending != 1 else ''} waiting to sync"
         )
 
-    def show_answer(self, answer: object | None) -> None:
+    def show_answer(self, answer: Answer | None) -> None:
         """The "as of" time of what a screen shows; cached (offline) answers say so."""
-        moment: datetime | None = getattr(answer, "as_of", None)
-        if moment is None:
+        if answer is None:
             self.as_of.setText("")
-        elif getattr(answer, "offline", False):
-            self.as_of.setText(f"Saved data as of {format_short_time(moment)}")
+        elif is_offline(answer):
+            self.as_of.setText(f"Saved data as of {format_short_time(answer.as_of)}")
         else:
-            self.as_of.setText(f"Data as of {format_short_time(moment)}")
+            self.as_of.setText(f"Data as of {format_short_time(answer.as_of)}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TypeVar
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -16,7 +17,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.models.formatting import format_short_time
+from desktop.services import Answer, ServiceError, is_offline
 from shared.types import period_add
+
+W = TypeVar("W", bound=QWidget)
 
 MONTHS = (
     "January",
@@ -34,6 +38,12 @@ MONTHS = (
 )
 
 
+def named(widget: W, name: str) -> W:
+    """The widget with its object name set: the theme's style sheet styles it by that name."""
+    widget.setObjectName(name)
+    return widget
+
+
 def period_label(period: str) -> str:
     return f"{MONTHS[int(period[5:7]) - 1]} {period[:4]}"
 
@@ -48,8 +58,8 @@ class PageHeader(QWidget):
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = QLabel(title, objectName="pageTitle")
-        self.subtitle = QLabel("", objectName="pageSubtitle")
+        self.title = named(QLabel(title), "pageTitle")
+        self.subtitle = named(QLabel(""), "pageSubtitle")
         texts = QVBoxLayout()
         texts.setSpacing(2)
         texts.addWidget(self.title)
@@ -68,10 +78,11 @@ class StatCard(QFrame):
     COLOURS = {"good": "#17643a", "near": "#8a5300", "bad": "#a4251a", None: "#1f2937"}
 
     def __init__(self, label: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent, objectName="card")
-        self.value = QLabel("—", objectName="cardValue")
-        self.label = QLabel(label, objectName="cardLabel")
-        self.note = QLabel("", objectName="cardLabel")
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.value = named(QLabel("—"), "cardValue")
+        self.label = named(QLabel(label), "cardLabel")
+        self.note = named(QLabel(""), "cardLabel")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 10, 14, 10)
         layout.setSpacing(2)
@@ -90,11 +101,12 @@ class Banner(QFrame):
     """An inline message (error, warning, info, success) that never blocks the window."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, objectName="banner")
+        super().__init__(parent)
+        self.setObjectName("banner")
         self.text = QLabel("")
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QPushButton("✕", objectName="link")
+        close = named(QPushButton("✕"), "link")
         close.setFixedWidth(24)
         close.clicked.connect(self.hide)
         layout = QHBoxLayout(self)
@@ -134,18 +146,13 @@ class PeriodPicker(QComboBox):
             self.setCurrentIndex(index)
 
 
-def is_cached(answer: object) -> bool:
-    """Whether a service answered from the local cache (offline) rather than the server."""
-    return bool(getattr(answer, "offline", False))
-
-
-def as_of_text(answer: object) -> str:
-    moment = getattr(answer, "as_of", None)
-    when = format_short_time(moment) if moment else "unknown"
-    return f"offline — saved data as of {when}" if is_cached(answer) else f"as of {when}"
+def as_of_text(answer: Answer) -> str:
+    when = format_short_time(answer.as_of)
+    return f"offline — saved data as of {when}" if is_offline(answer) else f"as of {when}"
 
 
 def error_text(error: BaseException) -> str:
-    """What to tell the user about a failed call: the problem's detail, else the message."""
-    detail = getattr(error, "detail", None)
-    return str(detail or error or type(error).__name__)
+    """What to tell the user about a failed call: a service error's detail, else the message."""
+    if isinstance(error, ServiceError):
+        return error.detail
+    return str(error) or type(error).__name__

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtGui import QImage
 
 from desktop import cli
-from desktop.demo_screens import SCREENS
+from desktop.demo.screens import SCREENS
 
 DEMO_TIMEOUT_S = 240
 
@@ -102,7 +102,7 @@ def test_demo_without_a_display_writes_screenshots_and_says_where(
         assert os.environ["QT_QPA_PLATFORM"] == "offscreen"
         return [out_dir / f"{name}.png" for name in SCREENS]
 
-    monkeypatch.setattr("desktop.demo_screens.render_screenshots", fake_render)
+    monkeypatch.setattr("desktop.demo.screens.render_screenshots", fake_render)
     assert cli.main(["demo"]) == 0
     output = capsys.readouterr().out
     assert "No display" in output

@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 from pytestqt.qtbot import QtBot
 
-from desktop.services import Services
-from desktop.sync import NotInCache
+from desktop.services import Offline, Services
 from tests.desktop.conftest import Run, SwitchableTransport
 
 
@@ -48,6 +47,6 @@ def test_offline_before_any_sync_says_so(
     leader_services: Services, network: SwitchableTransport, run: Run[Any]
 ) -> None:
     network.online = False
-    with pytest.raises(NotInCache):
+    with pytest.raises(Offline, match="Nothing has been synced yet"):
         run(leader_services.directory.agents())
     assert not leader_services.sync.status.online

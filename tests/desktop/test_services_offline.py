@@ -10,7 +10,7 @@ from typing import Any
 from pytestqt.qtbot import QtBot
 
 from desktop.credentials import MemoryStore
-from desktop.services import Services, SlotConflictError, SyncStatus, is_offline
+from desktop.services import Changes, Entity, Services, SlotConflict, SyncStatus, is_offline
 from shared.auth import Role
 from shared.types import utcnow
 from tests.desktop.conftest import InProcessServer, Run, ServicesFactory, SwitchableTransport
@@ -87,8 +87,9 @@ def test_an_offline_booking_waits_in_the_outbox_and_goes_out_on_reconnect(
     starts = (utcnow() + timedelta(days=2)).replace(hour=6, minute=0, second=0, microsecond=0)
     network.online = False
     run(services.dashboards.team_dashboard(PERIOD))  # learns it is offline
-    with qtbot.waitSignal(services.sync.sig_data_changed):
+    with qtbot.waitSignal(services.sync.sig_changed) as notice:
         booked = run(services.sessions.book(agent_id, starts, starts.replace(hour=7), "Offline booking"))
+    assert notice.args == [Changes.of(Entity.SESSIONS)]
     assert services.sync.status.pending == 1
     listed = run(services.sessions.list_range(starts, starts.replace(hour=8)))
     assert booked.id in {s.id for s in listed}
@@ -111,11 +112,11 @@ def test_an_online_booking_into_a_taken_slot_raises_with_suggestions(
     )
     try:
         run(services.sessions.book(taken.agent_id, taken.starts_at, taken.ends_at, "Clash"))
-    except SlotConflictError as exc:
-        assert taken.id in {s.id for s in exc.conflicts}
+    except SlotConflict as exc:
+        assert taken.id in {s.id for s in exc.clashes}
         assert exc.suggestions
     else:
-        raise AssertionError("a booking into a taken slot must raise SlotConflictError")
+        raise AssertionError("a booking into a taken slot must raise SlotConflict")
     assert services.cache.outbox.pending_count(services.auth.me.id) == 0  # type: ignore[union-attr]
 
 

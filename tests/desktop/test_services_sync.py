@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from desktop.services import Services, SyncStatus
+from desktop.services import Changes, Entity, Services, SyncStatus
 from desktop.sync import Backoff
 from tests.desktop.conftest import Run, SwitchableTransport, next_emission
 
@@ -44,13 +44,14 @@ def test_a_sync_while_one_runs_joins_it(leader_services: Services, run: Run[Any]
     assert first is second and first is not None and first.snapshot
 
 
-def test_data_changed_fires_once_per_sync_that_changed_something(
+def test_a_change_notice_goes_out_once_per_sync_that_changed_something(
     leader_services: Services, run: Run[Any]
 ) -> None:
-    seen: list[None] = []
-    leader_services.sync.sig_data_changed.connect(lambda: seen.append(None))
-    run(leader_services.sync.sync_now())
-    assert len(seen) == 1
+    seen: list[Changes] = []
+    leader_services.sync.sig_changed.connect(seen.append)
+    starter = object()
+    run(leader_services.sync.sync_now(starter))
+    assert seen == [Changes(frozenset(Entity), starter)]  # the first sync is a whole snapshot
     run(leader_services.sync.sync_now())  # nothing new
     assert len(seen) == 1
 

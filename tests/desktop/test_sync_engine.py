@@ -14,8 +14,9 @@ import pytest
 
 from desktop.credentials import MemoryStore
 from desktop.net import ApiClient
+from desktop.offline import LocalAnalytics
 from desktop.services import Services
-from desktop.sync import LocalAnalytics, SyncEngine
+from desktop.sync import SyncEngine
 from shared.auth import Role
 from shared.sessions import Session, SessionPatch, SessionStatus
 from shared.types import period_add, utcnow

@@ -19,7 +19,7 @@ from desktop.app import DesktopApp
 from desktop.credentials import MemoryStore
 from desktop.models.formatting import format_score
 from desktop.net import ApiClient
-from desktop.services import Services
+from desktop.services import Services, is_offline
 from desktop.storage import LocalCache
 from desktop.ui.book_dialog import BookSessionDialog
 from desktop.ui.main_window import SCORECARD, SESSIONS, MainWindow
@@ -81,7 +81,7 @@ def open_window(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, services: Servic
     window.resize(1280, 800)
     window.show()
     with loop_turning(qloop):
-        with qtbot.waitSignal(services.sync.sig_data_changed, timeout=TIMEOUT_MS):
+        with qtbot.waitSignal(services.sync.sig_changed, timeout=TIMEOUT_MS):
             window.sync_now()
         with qtbot.waitSignal(window.dashboard.sig_loaded, timeout=TIMEOUT_MS):
             window.start()
@@ -200,7 +200,7 @@ def test_offline_restart_shows_cached_scores_equal_to_the_servers(
             qtbot.waitUntil(lambda: window.dashboard.team_model.rowCount() > 0, timeout=TIMEOUT_MS)
             qtbot.waitUntil(lambda: "Offline" in window.status.connection.text(), timeout=TIMEOUT_MS)
         cached = window.dashboard.team_model.dashboard
-        assert cached is not None and getattr(cached, "offline", False)
+        assert cached is not None and is_offline(cached)
         assert {row.agent.id: row.score for row in cached.agents} == {
             row.agent.id: row.score for row in online_dashboard.agents
         }
@@ -220,7 +220,7 @@ def test_offline_restart_shows_cached_scores_equal_to_the_servers(
             window.open_scorecard(agent_id, period)
             qtbot.waitUntil(lambda: shown_agent(window) == agent_id, timeout=TIMEOUT_MS)
         card = window.scorecard.model.scorecard
-        assert card is not None and getattr(card, "offline", False)
+        assert card is not None and is_offline(card)
         assert card.score == online_scorecard.score
         assert card.year_avg_score == online_scorecard.year_avg_score
         assert [p.score for p in card.history] == [p.score for p in online_scorecard.history]

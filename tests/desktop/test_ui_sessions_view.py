@@ -8,35 +8,60 @@ from typing import Any
 
 from pytestqt.qtbot import QtBot
 
+from desktop.services import Refused, Sessions
 from desktop.ui.sessions_view import NotesDialog, SessionsView
+from shared.errors import ErrorCode
 from shared.sessions import Session, SessionStatus
 from tests.desktop.test_models import session
 from tests.desktop.test_ui_acceptance import TIMEOUT_MS, loop_turning
 
 
-class FakeSessions:
-    """Lists what it holds; records every write and raises ``refusal`` when one is set."""
+class FakeSessions(Sessions):
+    """Lists what it holds; records every write (and who started it), raising ``refusal`` if set."""
 
     def __init__(self, sessions: list[Session]) -> None:
         self.sessions = sessions
         self.writes: list[tuple[Any, ...]] = []
+        self.initiators: list[object | None] = []
         self.loads = 0
-        self.refusal: Exception | None = None
+        self.refusal: Refused | None = None
 
-    async def list_range(self, start: datetime, end: datetime) -> list[Session]:
+    async def list_range(self, start: datetime, end: datetime, team_id: str | None = None) -> list[Session]:
         self.loads += 1
         return list(self.sessions)
 
-    async def set_status(self, session_id: str, status: SessionStatus) -> None:
-        self._write("status", session_id, status)
+    async def book(
+        self,
+        agent_id: str,
+        starts_at: datetime,
+        ends_at: datetime,
+        topic: str,
+        notes: str = "",
+        coach_id: str | None = None,
+        *,
+        initiator: object | None = None,
+    ) -> Session:
+        return self._write(initiator, "book", agent_id, starts_at, ends_at, topic, notes)
 
-    async def edit_notes(self, session_id: str, notes: str) -> None:
-        self._write("notes", session_id, notes)
+    async def reschedule(
+        self, session_id: str, starts_at: datetime, ends_at: datetime, *, initiator: object | None = None
+    ) -> Session:
+        return self._write(initiator, "reschedule", session_id, starts_at, ends_at)
 
-    def _write(self, *call: Any) -> None:
+    async def set_status(
+        self, session_id: str, status: SessionStatus, *, initiator: object | None = None
+    ) -> Session:
+        return self._write(initiator, "status", session_id, status)
+
+    async def edit_notes(self, session_id: str, notes: str, *, initiator: object | None = None) -> Session:
+        return self._write(initiator, "notes", session_id, notes)
+
+    def _write(self, initiator: object | None, *call: Any) -> Session:
         self.writes.append(call)
+        self.initiators.append(initiator)
         if self.refusal is not None:
             raise self.refusal
+        return self.sessions[0]
 
 
 def loaded_view(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, service: FakeSessions) -> SessionsView:
@@ -56,6 +81,7 @@ def test_a_status_change_goes_to_the_service_and_reloads_the_week(
     with loop_turning(qloop), qtbot.waitSignal(view.sig_loaded, timeout=TIMEOUT_MS):
         view.complete_button.click()
     assert service.writes == [("status", "s1", SessionStatus.COMPLETED)]
+    assert service.initiators == [view]  # its own change notice passes it by: it reloads itself
     assert service.loads == 2
     assert view.banner.isHidden()
 
@@ -64,7 +90,7 @@ def test_a_refused_status_change_shows_why_and_does_not_reload(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop
 ) -> None:
     service = FakeSessions([session("s1", 2)])
-    service.refusal = RuntimeError("The session was cancelled meanwhile")
+    service.refusal = Refused(ErrorCode.VALIDATION_ERROR, "The session was cancelled meanwhile")
     view = loaded_view(qtbot, qloop, service)
     with loop_turning(qloop):
         view.cancel_button.click()

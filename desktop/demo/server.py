@@ -1,7 +1,7 @@
-"""``coachhub demo``: an embedded server (SQLite, demo data) on a free local port, and the app.
+"""The embedded demo server: the real server app (SQLite, demo data) on a free local port.
 
-This module and ``desktop.demo_screens`` are the only parts of the desktop that import ``server``:
-the demo starts a real server in a background thread and talks to it over HTTP like any client.
+With the rest of ``desktop.demo`` the only part of the desktop that imports ``server``: the demo
+starts a real server in a background thread and talks to it over HTTP like any client.
 """
 
 from __future__ import annotations

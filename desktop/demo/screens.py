@@ -21,8 +21,8 @@ from PySide6.QtWidgets import QWidget
 
 from desktop.app import build_services, create_application
 from desktop.credentials import MemoryStore
-from desktop.demo import EmbeddedServer
-from desktop.demo_scenario import edit_on_both_sides, push_offline_clash, upcoming_scheduled
+from desktop.demo.scenario import edit_on_both_sides, push_offline_clash, upcoming_scheduled
+from desktop.demo.server import EmbeddedServer
 from desktop.net import ApiClient
 from desktop.services import Services
 from desktop.ui.main_window import CONFLICTS, DASHBOARD, SESSIONS, MainWindow
@@ -243,7 +243,7 @@ def render_screenshots(out_dir: Path, data_dir: Path | None = None) -> list[Path
             loop = qasync.QEventLoop(app)
             asyncio.set_event_loop(loop)
             with loop:
-                written = loop.run_until_complete(render_all(server, work_dir, out_dir))
+                written: list[Path] = loop.run_until_complete(render_all(server, work_dir, out_dir))
             asyncio.set_event_loop(None)
             qInstallMessageHandler(previous_handler)
         finally:

@@ -7,8 +7,8 @@ Blocking (SQLite reads in one snapshot): call through an executor.
 
 from __future__ import annotations
 
+from desktop.offline.analytics import NotInCache, teams_in_scope
 from desktop.storage import LocalCache
-from desktop.sync.analytics import NotInCache, teams_in_scope
 from shared.auth import Role
 from shared.directory import Agent, Kpi
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import QSettings
 
 from desktop.app import DesktopApp, build_services, create_application, run_until_quit
 from desktop.credentials import MemoryStore
-from desktop.demo import EmbeddedServer
+from desktop.demo.server import EmbeddedServer
 from shared.auth import Role
 
 

@@ -1,0 +1,82 @@
+"""What a desktop service may fail with: the only errors the UI catches.
+
+Modelled on httpx's hierarchy: one base (``ServiceError``) for "the call did not succeed", split by
+what the user can do about it. The HTTP client's and the cache's own errors stop at the services;
+``speaks_service_errors`` turns them into these at every public service method.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
+
+from desktop.net import ApiError, ServerUnreachable
+from desktop.offline import NotInCache
+from shared.errors import ErrorCode
+from shared.sessions import Session, Slot
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+UNREACHABLE_TEXT = "The server does not answer. Check the address and your connection."
+
+
+class ServiceError(Exception):
+    """A service call did not succeed; ``detail`` says why, in words for the user."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class Offline(ServiceError):
+    """The server is out of reach and the cache cannot answer this (or the call needs the server)."""
+
+
+class Refused(ServiceError):
+    """The server refused the call; ``code`` is the contract's machine-readable reason."""
+
+    def __init__(self, code: ErrorCode, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+
+
+class SlotConflict(Refused):
+    """The coach or the agent is busy then: the sessions it clashes with and the nearest free slots."""
+
+    def __init__(self, clashes: list[Session], suggestions: list[Slot], detail: str = "") -> None:
+        super().__init__(ErrorCode.SLOT_CONFLICT, detail or "The time slot is taken.")
+        self.clashes = clashes
+        self.suggestions = suggestions
+
+
+def refusal(error: ApiError) -> Refused:
+    """The typed refusal of a problem answer; a slot conflict brings its clashes and suggestions."""
+    if error.code is not ErrorCode.SLOT_CONFLICT:
+        return Refused(error.code, error.detail)
+    problem = error.problem
+    return SlotConflict(
+        [Session.model_validate(item) for item in problem.get("conflicts") or []],
+        [Slot.model_validate(item) for item in problem.get("suggestions") or []],
+        error.detail,
+    )
+
+
+def speaks_service_errors(
+    method: Callable[P, Coroutine[Any, Any, R]],
+) -> Callable[P, Coroutine[Any, Any, R]]:
+    """Let a public service method fail only with ``ServiceError``s (the rest are bugs)."""
+
+    @functools.wraps(method)
+    async def translated(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await method(*args, **kwargs)
+        except ServerUnreachable as exc:
+            raise Offline(UNREACHABLE_TEXT) from exc
+        except NotInCache as exc:
+            raise Offline(str(exc)) from exc
+        except ApiError as exc:
+            raise refusal(exc) from exc
+
+    return translated
