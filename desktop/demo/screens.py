@@ -170,7 +170,7 @@ async def render_all(server: EmbeddedServer, work_dir: Path, out_dir: Path) -> l
         if merge is not None:
             window.conflicts.table.select_id(merge.id)
             window.conflicts.show_item(merge)
-            for name in merge.payload.fields:
+            for name in window.conflicts.field_panels:
                 window.conflicts.merge_choice(name, "edit")  # the editor, filled with "mine"
         await settle()
         save(window, out_dir, SCREENS[7], written)

@@ -13,6 +13,7 @@ from desktop.models import palette
 from desktop.models.base import RowTableModel
 from desktop.models.formatting import format_time_range
 from desktop.models.roles import SORT_ROLE
+from desktop.services import MergeConflictRecord
 from shared.sessions import BookingConflict
 
 ConflictKind = Literal["booking", "merge"]
@@ -30,14 +31,14 @@ FIELD_LABELS = {
 
 @dataclass(frozen=True, slots=True)
 class ConflictItem:
-    """One row: ``payload`` is the ``BookingConflict`` or the cache's conflict record behind it."""
+    """One row: ``payload`` is the ``BookingConflict`` or the edit conflict's record behind it."""
 
     kind: ConflictKind
     id: str
     title: str
     when: datetime | None
     detail: str
-    payload: Any
+    payload: BookingConflict | MergeConflictRecord
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -64,8 +65,8 @@ def booking_item(conflict: BookingConflict) -> ConflictItem:
     )
 
 
-def merge_item(record: Any) -> ConflictItem:
-    """A record with ``base``/``mine``/``theirs`` dicts and the ``fields`` both sides changed."""
+def merge_item(record: MergeConflictRecord) -> ConflictItem:
+    """An edit conflict: ``base``/``mine``/``theirs`` and the ``fields`` both sides changed."""
     theirs: Mapping[str, Any] = record.theirs or {}
     mine: Mapping[str, Any] = record.mine or {}
     labels = sorted({FIELD_LABELS.get(name, name) for name in record.fields})
@@ -79,36 +80,15 @@ def merge_item(record: Any) -> ConflictItem:
     )
 
 
-def rejected_booking_item(record: Any) -> ConflictItem:
-    """A local booking the server refused because its slot was taken meanwhile."""
-    attempted: Mapping[str, Any] = record.attempted or {}
-    return ConflictItem(
-        kind="booking",
-        id=record.id,
-        title=str(attempted.get("topic") or "Session"),
-        when=_parse_time(attempted.get("starts_at")),
-        detail=record.detail or "The slot was taken before this booking reached the server",
-        payload=record,
-    )
-
-
-def conflict_item(conflict: Any) -> ConflictItem:
-    if isinstance(conflict, ConflictItem):
-        return conflict
-    if isinstance(conflict, BookingConflict):
-        return booking_item(conflict)
-    if hasattr(conflict, "attempted"):
-        return rejected_booking_item(conflict)
-    return merge_item(conflict)
-
-
 class ConflictListModel(RowTableModel[ConflictItem]):
     """Booking conflicts first, then merge conflicts, each in time order."""
 
     columns = COLUMNS
 
-    def set_conflicts(self, booking: Iterable[Any] = (), merge: Iterable[Any] = ()) -> None:
-        items = [conflict_item(c) for c in booking] + [conflict_item(c) for c in merge]
+    def set_conflicts(
+        self, booking: Iterable[BookingConflict] = (), merge: Iterable[MergeConflictRecord] = ()
+    ) -> None:
+        items = [booking_item(c) for c in booking] + [merge_item(c) for c in merge]
         self.set_rows(sorted(items, key=lambda i: (i.kind != "booking", i.when is None, i.when or 0, i.id)))
 
     def item(self, row: int) -> ConflictItem:

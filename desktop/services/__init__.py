@@ -24,6 +24,7 @@ from desktop.services.runner import BlockingRunner
 from desktop.services.sessions import SessionService
 from desktop.services.status import SyncStatus
 from desktop.services.sync import SyncService
+from desktop.storage import MergeConflictRecord
 
 __all__ = [
     "Answer",
@@ -39,6 +40,7 @@ __all__ = [
     "Directory",
     "DirectoryService",
     "Entity",
+    "MergeConflictRecord",
     "Offline",
     "OfflineManagerDashboard",
     "OfflineScorecard",

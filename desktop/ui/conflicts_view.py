@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from desktop.models import ConflictItem, ConflictListModel
 from desktop.models.formatting import EN_DASH, format_time_range
-from desktop.services import Conflicts, Entity, ServiceError
+from desktop.services import Conflicts, Entity, MergeConflictRecord, ServiceError
 from desktop.ui.async_slot import async_slot
 from desktop.ui.merge_field import MergeFieldPanel
 from desktop.ui.tables import DataTable
@@ -208,6 +208,8 @@ class ConflictsView(ScreenView):
         _clear(self.merge_fields)
         self.field_panels = {}
         record = item.payload
+        if not isinstance(record, MergeConflictRecord):
+            return
         self.merge_title.setText(f"Edit conflict — {item.title}")
         for name in dict.fromkeys(record.fields):
             before, mine, theirs = (values.get(name) for values in (record.base, record.mine, record.theirs))
