@@ -13,10 +13,15 @@ from desktop.models import palette
 from desktop.models.base import RowTableModel
 from desktop.models.formatting import format_time_range
 from desktop.models.roles import SORT_ROLE
-from desktop.services import MergeConflictRecord
+from desktop.services import MergeConflictRecord, OutboxEntry
 from shared.sessions import BookingConflict
 
-ConflictKind = Literal["booking", "merge"]
+ConflictKind = Literal["booking", "merge", "failed"]
+KIND_NAMES: dict[ConflictKind, str] = {
+    "booking": "Booking clash",
+    "merge": "Edit conflict",
+    "failed": "Refused change",
+}
 
 COLUMNS = ("Kind", "Session", "When", "What happened")
 FIELD_LABELS = {
@@ -38,7 +43,7 @@ class ConflictItem:
     title: str
     when: datetime | None
     detail: str
-    payload: BookingConflict | MergeConflictRecord
+    payload: BookingConflict | MergeConflictRecord | OutboxEntry
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -80,16 +85,37 @@ def merge_item(record: MergeConflictRecord) -> ConflictItem:
     )
 
 
+def failed_item(entry: OutboxEntry) -> ConflictItem:
+    """A change the server refused: it waits to be tried again or discarded."""
+    session: Mapping[str, Any] = {**(entry.base or {}), **entry.data}
+    return ConflictItem(
+        kind="failed",
+        id=entry.mutation_id,
+        title=str(session.get("topic") or "Session"),
+        when=_parse_time(session.get("starts_at")),
+        detail=f"Refused by the server: {entry.detail or entry.code or 'no reason given'}",
+        payload=entry,
+    )
+
+
 class ConflictListModel(RowTableModel[ConflictItem]):
-    """Booking conflicts first, then merge conflicts, each in time order."""
+    """Booking conflicts first, then merge conflicts, then refused changes, each in time order."""
 
     columns = COLUMNS
 
     def set_conflicts(
-        self, booking: Iterable[BookingConflict] = (), merge: Iterable[MergeConflictRecord] = ()
+        self,
+        booking: Iterable[BookingConflict] = (),
+        merge: Iterable[MergeConflictRecord] = (),
+        failed: Iterable[OutboxEntry] = (),
     ) -> None:
-        items = [booking_item(c) for c in booking] + [merge_item(c) for c in merge]
-        self.set_rows(sorted(items, key=lambda i: (i.kind != "booking", i.when is None, i.when or 0, i.id)))
+        items = (
+            [booking_item(c) for c in booking]
+            + [merge_item(c) for c in merge]
+            + [failed_item(e) for e in failed]
+        )
+        order = list(KIND_NAMES)
+        self.set_rows(sorted(items, key=lambda i: (order.index(i.kind), i.when is None, i.when or 0, i.id)))
 
     def item(self, row: int) -> ConflictItem:
         return self.row_at(row)
@@ -103,7 +129,7 @@ class ConflictListModel(RowTableModel[ConflictItem]):
     def cell_data(self, item: ConflictItem, column: int, role: int) -> Any:
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
-                return "Booking clash" if item.kind == "booking" else "Edit conflict"
+                return KIND_NAMES[item.kind]
             if column == 1:
                 return item.title
             if column == 2:

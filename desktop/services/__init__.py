@@ -24,7 +24,7 @@ from desktop.services.runner import BlockingRunner
 from desktop.services.sessions import SessionService
 from desktop.services.status import SyncStatus
 from desktop.services.sync import SyncService
-from desktop.storage import MergeConflictRecord
+from desktop.storage import MergeConflictRecord, OutboxEntry
 
 __all__ = [
     "Answer",
@@ -45,6 +45,7 @@ __all__ = [
     "OfflineManagerDashboard",
     "OfflineScorecard",
     "OfflineTeamDashboard",
+    "OutboxEntry",
     "Refused",
     "ServiceError",
     "Services",

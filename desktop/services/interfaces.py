@@ -14,7 +14,7 @@ from typing import Protocol
 from PySide6.QtCore import SignalInstance
 
 from desktop.services.status import SyncStatus
-from desktop.storage import MergeConflictRecord
+from desktop.storage import MergeConflictRecord, OutboxEntry
 from desktop.sync import SyncReport
 from shared.analytics import ManagerDashboard, Scorecard, TeamDashboard
 from shared.auth import Me
@@ -146,6 +146,8 @@ class Conflicts(Protocol):
 
     async def merge_conflicts(self) -> list[MergeConflictRecord]: ...
 
+    async def failed_changes(self) -> list[OutboxEntry]: ...
+
     async def resolve_booking(
         self,
         session_id: str,
@@ -158,6 +160,10 @@ class Conflicts(Protocol):
     async def resolve_merge(
         self, conflict_id: str, values: Mapping[str, object], *, initiator: object | None = None
     ) -> Session: ...
+
+    async def retry_failed(self, mutation_id: str, *, initiator: object | None = None) -> None: ...
+
+    async def discard_failed(self, mutation_id: str, *, initiator: object | None = None) -> None: ...
 
 
 class AppServices(Protocol):

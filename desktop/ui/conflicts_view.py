@@ -22,15 +22,15 @@ from PySide6.QtWidgets import (
 
 from desktop.models import ConflictItem, ConflictListModel
 from desktop.models.formatting import EN_DASH, format_time_range
-from desktop.services import Conflicts, Entity, MergeConflictRecord, ServiceError
+from desktop.services import Conflicts, Entity, MergeConflictRecord, OutboxEntry, ServiceError
 from desktop.ui.async_slot import async_slot
-from desktop.ui.merge_field import MergeFieldPanel
+from desktop.ui.merge_field import MergeFieldPanel, field_title
 from desktop.ui.tables import DataTable
 from desktop.ui.view_base import ScreenView
 from desktop.ui.widgets import named
 from shared.sessions import BookingConflict, Decline, Reschedule, Slot
 
-EMPTY_PAGE, BOOKING_PAGE, MERGE_PAGE = range(3)
+EMPTY_PAGE, BOOKING_PAGE, MERGE_PAGE, FAILED_PAGE = range(4)
 
 
 def _clear(layout: QLayout) -> None:
@@ -39,6 +39,15 @@ def _clear(layout: QLayout) -> None:
             widget.deleteLater()
         elif (inner := child.layout()) is not None:
             _clear(inner)
+
+
+def _card() -> tuple[QFrame, QVBoxLayout]:
+    """A detail page: a card and its column of contents."""
+    page = named(QFrame(), "card")
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(16, 14, 16, 14)
+    layout.setSpacing(10)
+    return page, layout
 
 
 class ConflictsView(ScreenView):
@@ -65,6 +74,7 @@ class ConflictsView(ScreenView):
         self.details.addWidget(empty)
         self.details.addWidget(self._booking_page())
         self.details.addWidget(self._merge_page())
+        self.details.addWidget(self._failed_page())
         splitter = QSplitter()
         splitter.addWidget(self.table)
         splitter.addWidget(self.details)
@@ -82,7 +92,6 @@ class ConflictsView(ScreenView):
 
     # -- pages ---------------------------------------------------------------------------------
     def _booking_page(self) -> QWidget:
-        page = named(QFrame(), "card")
         self.booking_title = named(QLabel(""), "sectionTitle")
         self.booking_text = QLabel("")
         self.booking_text.setWordWrap(True)
@@ -95,9 +104,7 @@ class ConflictsView(ScreenView):
         decline = QHBoxLayout()
         decline.addWidget(self.decline_reason, 1)
         decline.addWidget(self.decline_button)
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(16, 14, 16, 14)
-        layout.setSpacing(10)
+        page, layout = _card()
         layout.addWidget(self.booking_title)
         layout.addWidget(self.booking_text)
         self.slot_intro = QLabel("Move it to a free slot:")
@@ -109,7 +116,6 @@ class ConflictsView(ScreenView):
         return page
 
     def _merge_page(self) -> QWidget:
-        page = named(QFrame(), "card")
         self.merge_title = named(QLabel(""), "sectionTitle")
         intro = QLabel(
             "You and someone else changed the same fields. Choose, for each field, which "
@@ -130,9 +136,7 @@ class ConflictsView(ScreenView):
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.apply_merge_button)
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(16, 14, 16, 14)
-        layout.setSpacing(10)
+        page, layout = _card()
         layout.addWidget(self.merge_title)
         layout.addWidget(intro)
         layout.addWidget(scroll, 1)
@@ -144,9 +148,10 @@ class ConflictsView(ScreenView):
     async def load(self, is_current: Callable[[], bool]) -> None:
         booking = await self._conflicts.booking_conflicts()
         merge = await self._conflicts.merge_conflicts()
+        failed = await self._conflicts.failed_changes()
         if not is_current():
             return
-        self.model.set_conflicts(booking, merge)
+        self.model.set_conflicts(booking, merge, failed)
         count = self.model.rowCount()
         self.header.subtitle.setText(
             f"{count} waiting for a decision" if count else "All clear — nothing to decide."
@@ -165,6 +170,8 @@ class ConflictsView(ScreenView):
         self.current = item
         if item.kind == "merge":
             self._show_merge(item)
+        elif item.kind == "failed":
+            self._show_failed(item)
         else:
             self._show_booking(item)
 
@@ -219,6 +226,41 @@ class ConflictsView(ScreenView):
         self.merge_fields.addStretch(1)
         self.details.setCurrentIndex(MERGE_PAGE)
 
+    def _failed_page(self) -> QWidget:
+        self.failed_title = named(QLabel(""), "sectionTitle")
+        self.failed_text = QLabel("")
+        self.failed_text.setWordWrap(True)
+        self.retry_button = named(QPushButton("Send it again"), "primary")
+        self.retry_button.clicked.connect(lambda: self.retry_failed())
+        self.discard_button = QPushButton("Discard my change")
+        self.discard_button.clicked.connect(lambda: self.discard_failed())
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.discard_button)
+        buttons.addWidget(self.retry_button)
+        page, layout = _card()
+        layout.addWidget(self.failed_title)
+        layout.addWidget(self.failed_text)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+        return page
+
+    def _show_failed(self, item: ConflictItem) -> None:
+        entry = item.payload
+        if not isinstance(entry, OutboxEntry):
+            return
+        self.failed_title.setText(f"Refused change — {item.title}")
+        what = (
+            "this booking"
+            if entry.type == "create_session"
+            else "your change of " + ", ".join(field_title(name).lower() for name in entry.data)
+        )
+        self.failed_text.setText(
+            f"The server refused {what}: {entry.detail or entry.code or 'no reason given'}.\n"
+            "Send it again once the reason is gone, or discard it to keep what the server has."
+        )
+        self.details.setCurrentIndex(FAILED_PAGE)
+
     def merge_choice(self, field: str, choice: str, edited: str | None = None) -> None:
         """Pick ``mine``, ``theirs`` or ``edit`` for a field (the buttons do the same)."""
         self.field_panels[field].choose(choice, edited)
@@ -253,13 +295,27 @@ class ConflictsView(ScreenView):
         conflict_id, values = self.current.id, self.chosen_values()
         await self._resolve(lambda: self._conflicts.resolve_merge(conflict_id, values, initiator=self))
 
-    async def _resolve(self, call: Callable[[], Awaitable[object]]) -> None:
+    @async_slot()
+    async def retry_failed(self) -> None:
+        await self._settle_failed(self._conflicts.retry_failed, "Sent again.")
+
+    @async_slot()
+    async def discard_failed(self) -> None:
+        await self._settle_failed(self._conflicts.discard_failed, "Discarded.")
+
+    async def _settle_failed(self, decide: Callable[..., Awaitable[None]], done: str) -> None:
+        if self.current is None or self.current.kind != "failed":
+            return
+        mutation_id = self.current.id
+        await self._resolve(lambda: decide(mutation_id, initiator=self), done)
+
+    async def _resolve(self, call: Callable[[], Awaitable[object]], done: str = "Resolved.") -> None:
         try:
             await call()
         except ServiceError as error:
             self.banner.show_message(error.detail, "error")
             return
-        self.banner.show_message("Resolved.", "success")
+        self.banner.show_message(done, "success")
         self.current = None
         self.sig_resolved.emit()
         self.refresh()

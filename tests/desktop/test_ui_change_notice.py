@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 from desktop.services import Services
 from desktop.ui.book_dialog import BookSessionDialog
 from desktop.ui.main_window import CONFLICTS, MainWindow
-from shared.sessions import SessionCreate
+from shared.sessions import Session, SessionCreate
 from shared.types import utcnow
 from tests.desktop.conftest import InProcessServer, Run, SwitchableTransport, settled
 from tests.desktop.test_ui_acceptance import TIMEOUT_MS, loop_turning
@@ -53,6 +53,19 @@ def counting(monkeypatch: pytest.MonkeyPatch, service: object, name: str) -> lis
 
     monkeypatch.setattr(service, name, counted)
     return calls
+
+
+def refused_notes_edit(services: Services, run: Run[Any], notes: str, code: str, detail: str) -> Session:
+    """A notes edit of an upcoming session, queued and then refused by the server as ``code``."""
+    me = services.auth.me
+    assert me is not None
+    now = utcnow()
+    session = run(services.sessions.list_range(now, now + timedelta(days=60)))[0]
+    outbox = services.cache.outbox
+    outbox.queue_update(me.id, session.id, {"notes": notes})
+    [entry] = outbox.entries(me.id)
+    outbox.mark_failed(entry.mutation_id, code, detail)
+    return session
 
 
 def test_one_booking_costs_the_post_and_one_reload_of_the_sessions(
@@ -118,25 +131,49 @@ def test_a_sync_reloads_only_the_screens_its_changes_concern(
     assert len(sessions_loads) == 1
 
 
-def test_the_conflicts_badge_has_one_source(
+def test_the_conflicts_badge_has_one_source_and_counts_what_the_screen_lists(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, run: Run[Any], synced_services: Services
 ) -> None:
-    """A refused change waits for the user and counts; opening the Conflicts screen keeps the count."""
+    """A change the server refused waits for the user: the badge counts it, the Conflicts screen
+    lists it, and discarding it there clears both."""
     services = synced_services
-    me = services.auth.me
-    assert me is not None
-    now = utcnow()
-    session = run(services.sessions.list_range(now, now + timedelta(days=60)))[0]
+    refused_notes_edit(services, run, "refused by the server", "validation_error", "Notes are locked")
     outbox = services.cache.outbox
-    outbox.queue_update(me.id, session.id, {"notes": "refused by the server"})
-    [entry] = outbox.entries(me.id)
-    outbox.mark_failed(entry.mutation_id, "validation_error", "Refused")
     window = started_window(qtbot, run, services)
     assert services.conflicts.count == 1
     assert window.nav.item(CONFLICTS).text() == "Conflicts  (1)"
 
     with loop_turning(qloop), qtbot.waitSignal(window.conflicts.sig_loaded, timeout=TIMEOUT_MS):
-        window.show_screen(CONFLICTS)
+        qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
         window.conflicts.refresh()
     run(settled())
+    view = window.conflicts
     assert window.nav.item(CONFLICTS).text() == "Conflicts  (1)"
+    assert view.model.rowCount() == 1
+    assert "Notes are locked" in view.failed_text.text()
+    assert "notes" in view.failed_text.text()
+
+    with loop_turning(qloop), qtbot.waitSignal(view.sig_resolved, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(view.discard_button, Qt.MouseButton.LeftButton)
+    run(settled())
+    assert view.model.rowCount() == 0
+    assert services.conflicts.count == 0
+    assert window.nav.item(CONFLICTS).text() == "Conflicts"
+    assert outbox.entries(services.auth.me.id, state=None) == []  # type: ignore[union-attr]
+
+
+def test_a_refused_change_sent_again_from_the_conflicts_screen_reaches_the_server(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, run: Run[Any], synced_services: Services
+) -> None:
+    services = synced_services
+    session = refused_notes_edit(services, run, "sent again", "overloaded", "Try again in a minute")
+    window = started_window(qtbot, run, services)
+    view = window.conflicts
+    assert view.model.rowCount() == 1
+
+    with loop_turning(qloop), qtbot.waitSignal(view.sig_resolved, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(view.retry_button, Qt.MouseButton.LeftButton)
+    run(settled())
+    assert view.model.rowCount() == 0
+    assert window.nav.item(CONFLICTS).text() == "Conflicts"
+    assert run(services.api.get_session(session.id)).notes == "sent again"
