@@ -127,3 +127,25 @@ def test_the_checker_catches_what_it_guards() -> None:
     assert found["desktop"] == {"desktop/cli.py"}  # desktop/demo/ may start the server
     assert found["shared"] == {"shared/models.py"}
     assert found["server"] == {"server/api/x.py"}
+
+
+def change_notice_emitters(files: dict[str, str]) -> set[str]:
+    """The files that call ``<anything>.sig_changed.emit(...)``."""
+    found = set()
+    for relative, source in files.items():
+        for node in ast.walk(ast.parse(source)):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "emit"
+                and isinstance(node.func.value, ast.Attribute)
+                and node.func.value.attr == "sig_changed"
+            ):
+                found.add(relative)
+    return found
+
+
+def test_only_the_sync_service_emits_the_change_notice() -> None:
+    assert change_notice_emitters(source_files()) == {"desktop/services/sync.py"}
+    other = {"desktop/services/sessions.py": "self.sync.sig_changed.emit(Changes.of())\n"}
+    assert change_notice_emitters(other) == {"desktop/services/sessions.py"}
