@@ -14,12 +14,11 @@ import pytest
 
 from desktop.credentials import MemoryStore
 from desktop.net import ApiClient
-from desktop.offline import LocalAnalytics
 from desktop.services import Services
 from desktop.sync import SyncEngine
 from shared.auth import Role
 from shared.sessions import Session, SessionPatch, SessionStatus
-from shared.types import period_add, utcnow
+from shared.types import utcnow
 from tests.desktop.conftest import InProcessServer, Run, ServicesFactory, SwitchableTransport
 
 PERIOD = utcnow().strftime("%Y-%m")
@@ -45,43 +44,6 @@ def scheduled_session(services: Services) -> Session:
 def _run_list(services: Services, start: Any, end: Any) -> list[Session]:
     with services.cache.read() as reader:
         return [Session.model_validate(d) for d in reader.sessions_between(start, end)]
-
-
-def without_as_of(model: Any) -> dict[str, Any]:
-    data: dict[str, Any] = model.model_dump(mode="json")
-    data.pop("as_of")
-    return data
-
-
-def test_cached_dashboard_and_scorecards_equal_the_servers(synced_services: Services, run: Run[Any]) -> None:
-    me = synced_services.auth.me
-    assert me is not None
-    analytics = LocalAnalytics(synced_services.cache)
-    for period in (PERIOD, period_add(PERIOD, -1)):
-        online = run(synced_services.api.team_dashboard(period))
-        cached = analytics.team_dashboard(me.id, me.role, period)
-        assert without_as_of(cached) == without_as_of(online)
-        assert any(row.score is not None for row in online.agents)
-        for row in online.agents:
-            card = run(synced_services.api.scorecard(row.agent.id, period))
-            assert without_as_of(analytics.scorecard(row.agent.id, period)) == without_as_of(card)
-    assert cached.as_of == synced_services.cache.last_sync()
-
-
-def test_cached_manager_dashboard_equals_the_servers(
-    services: Services, server: InProcessServer, run: Run[Any]
-) -> None:
-    login = server.login(Role.MANAGER)
-    me = run(services.auth.sign_in(server.base_url, login.email, login.password, remember=False))
-    run(services.sync.sync_now())
-    online = run(services.api.manager_dashboard(PERIOD))
-    assert len(online.teams) >= 2
-    cached = LocalAnalytics(services.cache).manager_dashboard(me.id, me.role, PERIOD)
-    assert without_as_of(cached) == without_as_of(online)
-    first = online.teams[0].team.id
-    assert without_as_of(LocalAnalytics(services.cache).team_dashboard(me.id, me.role, PERIOD, first)) == (
-        without_as_of(run(services.api.team_dashboard(PERIOD, first)))
-    )
 
 
 def test_an_offline_booking_is_pushed_and_applied(
