@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from desktop.models.roles import ID_ROLE, OBJECT_ROLE, SORT_ROLE
 
+ASCENDING_ARROW, DESCENDING_ARROW = "▲", "▼"
+
+
+class SortingProxy(QSortFilterProxyModel):
+    """Sorts on ``SORT_ROLE`` and writes the order into the sorted column's title: ▲ ascending,
+    ▼ descending. Styles disagree on which way their own indicator points (Fusion shows ▲ for a
+    descending sort), so the header draws none and the title says it."""
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        before = self.sortColumn()
+        super().sort(column, order)
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, max(min(before, column), 0), max(before, column))
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        title = super().headerData(section, orientation, role)
+        if (
+            role == Qt.ItemDataRole.DisplayRole
+            and orientation == Qt.Orientation.Horizontal
+            and section == self.sortColumn()
+            and title
+        ):
+            arrow = ASCENDING_ARROW if self.sortOrder() == Qt.SortOrder.AscendingOrder else DESCENDING_ARROW
+            return f"{title} {arrow}"
+        return title
+
 
 def sorting_proxy(model: QAbstractItemModel, parent: QWidget | None = None) -> QSortFilterProxyModel:
-    proxy = QSortFilterProxyModel(parent)
+    proxy = SortingProxy(parent)
     proxy.setSourceModel(model)
     proxy.setSortRole(SORT_ROLE)
     proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -27,6 +54,7 @@ class DataTable(QTableView):
         self.proxy = sorting_proxy(model, self)
         self.setModel(self.proxy)
         self.setSortingEnabled(sortable)
+        self.horizontalHeader().setSortIndicatorShown(False)  # the proxy's titles carry the order
         self.setAlternatingRowColors(True)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
