@@ -20,7 +20,9 @@ class SortingProxy(QSortFilterProxyModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         before = self.sortColumn()
         super().sort(column, order)
-        self.headerDataChanged.emit(Qt.Orientation.Horizontal, max(min(before, column), 0), max(before, column))
+        # The old sorted column loses its arrow, the new one gains it.
+        first, last = max(min(before, column), 0), max(before, column)
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, first, last)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
         title = super().headerData(section, orientation, role)
