@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import date, datetime, time, timedelta
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -95,9 +96,9 @@ class SessionsView(ScreenView):
                 column, header.ResizeMode.ResizeToContents if fits else header.ResizeMode.Stretch
             )
         self.table.doubleClicked.connect(lambda _index: self.edit_notes())
-        self.table.clicked.connect(
-            lambda index: self._select(self.model.session(self.table.source_row(index)).id)
-        )
+        # The table's current row is the selection, however it moved (click, arrows, Page Down).
+        self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
+        self.table.installEventFilter(self)  # Enter opens the selected session
         self.tabs = QTabWidget()
         self.tabs.addTab(self.calendar, "Week")
         self.tabs.addTab(self.table, "List")
@@ -148,6 +149,21 @@ class SessionsView(ScreenView):
         row = self.model.row_of(self.selected_id)
         return self.model.session(row) if row >= 0 else None
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.table
+            and isinstance(event, QKeyEvent)
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            self.edit_notes()
+            return True
+        return super().eventFilter(watched, event)
+
+    def _current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if current.isValid():
+            self._select(self.model.session(self.table.source_row(current)).id)
+
     def _select(self, session_id: str | None) -> None:
         self.selected_id = session_id
         self.calendar.select(session_id)
@@ -177,6 +193,8 @@ class SessionsView(ScreenView):
         if not is_current():
             return
         self.model.set_sessions(sessions, self.agent_names())
+        if self.selected_id is not None:
+            self.table.select_id(self.selected_id)  # a reload keeps the selection where it was
         self.calendar.set_week(self.monday)
         sunday = self.monday + timedelta(days=6)
         scheduled = sum(1 for s in sessions if s.status == SessionStatus.SCHEDULED)

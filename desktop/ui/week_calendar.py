@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from desktop.models import SessionTableModel
@@ -13,6 +13,7 @@ from desktop.models.sessions import STATUS_LABELS
 from shared.sessions import Session, SessionStatus
 
 FIRST_HOUR, LAST_HOUR = 8, 18
+STEPS = {Qt.Key.Key_Left: -1, Qt.Key.Key_Up: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Down: 1}
 HEADER_HEIGHT = 34
 GUTTER_WIDTH = 52
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -86,6 +87,7 @@ class WeekCalendar(QWidget):
         self.setMinimumHeight(420)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # arrows and Enter work here too
         model.modelReset.connect(self.update)
 
     def set_week(self, monday: date) -> None:
@@ -208,6 +210,27 @@ class WeekCalendar(QWidget):
     def select(self, session_id: str | None) -> None:
         self.selected_id = session_id
         self.update()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Arrows step through the week's sessions in time order; Enter opens the selected one."""
+        key = Qt.Key(event.key())
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.selected_id is not None:
+            self.sig_session_activated.emit(self.selected_id)
+        elif key in STEPS:
+            self._step(STEPS[key])
+        else:
+            super().keyPressEvent(event)
+
+    def _step(self, offset: int) -> None:
+        ordered = [s.id for s in sorted(self._model.sessions(), key=lambda s: (s.starts_at, s.id))]
+        if not ordered:
+            return
+        if self.selected_id in ordered:
+            position = min(max(ordered.index(self.selected_id) + offset, 0), len(ordered) - 1)
+        else:
+            position = 0 if offset > 0 else len(ordered) - 1
+        self.select(ordered[position])
+        self.sig_session_selected.emit(ordered[position])
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         session = self.session_at(event.position())

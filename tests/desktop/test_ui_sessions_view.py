@@ -6,10 +6,11 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from desktop.services import Refused, Sessions
-from desktop.ui.sessions_view import NotesDialog, SessionsView
+from desktop.ui.sessions_view import LIST_TAB, NotesDialog, SessionsView
 from shared.errors import ErrorCode
 from shared.sessions import Session, SessionStatus
 from tests.desktop.test_models import session
@@ -111,3 +112,57 @@ def test_saved_notes_go_to_the_service_and_reload_the_week(
     with loop_turning(qloop), qtbot.waitSignal(view.sig_loaded, timeout=TIMEOUT_MS):
         dialog.accept()
     assert service.writes == [("notes", "s1", "Listen to two calls together")]
+
+
+def shown_view(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, service: FakeSessions) -> SessionsView:
+    view = SessionsView(service)
+    qtbot.addWidget(view)
+    view.resize(1100, 700)
+    view.show()
+    with loop_turning(qloop), qtbot.waitSignal(view.sig_loaded, timeout=TIMEOUT_MS):
+        view.refresh()
+    return view
+
+
+def test_rows_chosen_with_the_keyboard_are_what_the_actions_and_enter_act_on(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop
+) -> None:
+    service = FakeSessions([session("s1", 2), session("s2", 4), session("s3", 6)])
+    view = shown_view(qtbot, qloop, service)
+    tabs = view.tabs.tabBar()
+    qtbot.mouseClick(tabs, Qt.MouseButton.LeftButton, pos=tabs.tabRect(LIST_TAB).center())
+    first = view.table.visualRect(view.table.proxy.index(0, 0)).center()
+    qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=first)
+    qtbot.keyClick(view.table, Qt.Key.Key_Down)
+    assert view.selected_id == "s2"
+    assert "Topic s2" in view.selection_label.text()
+
+    with qtbot.waitSignal(view.sig_dialog_opened, timeout=TIMEOUT_MS) as opened:
+        qtbot.mouseClick(view.notes_button, Qt.MouseButton.LeftButton)
+    dialog = opened.args[0]
+    assert isinstance(dialog, NotesDialog)
+    dialog.reject()
+
+    qtbot.keyClick(view.table, Qt.Key.Key_Down)
+    with qtbot.waitSignal(view.sig_dialog_opened, timeout=TIMEOUT_MS) as opened:
+        qtbot.keyClick(view.table, Qt.Key.Key_Return)
+    dialog = opened.args[0]
+    dialog.editor.setPlainText("Keyboard notes")
+    with loop_turning(qloop), qtbot.waitSignal(view.sig_loaded, timeout=TIMEOUT_MS):
+        dialog.accept()
+    assert service.writes == [("notes", "s3", "Keyboard notes")]
+
+
+def test_the_week_calendar_takes_the_arrows_and_enter(qtbot: QtBot, qloop: asyncio.AbstractEventLoop) -> None:
+    service = FakeSessions([session("s1", 2), session("s2", 4)])
+    view = shown_view(qtbot, qloop, service)
+    view.show_week(service.sessions[0].starts_at.astimezone().date())
+    view.calendar.setFocus()
+    qtbot.keyClick(view.calendar, Qt.Key.Key_Right)
+    assert view.selected_id == "s1"
+    qtbot.keyClick(view.calendar, Qt.Key.Key_Right)
+    assert view.selected_id == "s2" and view.calendar.selected_id == "s2"
+    with qtbot.waitSignal(view.sig_dialog_opened, timeout=TIMEOUT_MS) as opened:
+        qtbot.keyClick(view.calendar, Qt.Key.Key_Enter)
+    assert isinstance(opened.args[0], NotesDialog)
+    opened.args[0].reject()
