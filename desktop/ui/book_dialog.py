@@ -127,6 +127,11 @@ class BookSessionDialog(QDialog):
         layout.addWidget(self.clash)
         layout.addLayout(buttons)
 
+    @property
+    def rescheduling(self) -> bool:
+        """Whether this moves an existing session rather than booking a new one."""
+        return self._session is not None
+
     # -- fields --------------------------------------------------------------------------------
     @staticmethod
     def _length_index(length: timedelta) -> int:

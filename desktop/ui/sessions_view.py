@@ -127,6 +127,7 @@ class SessionsView(ScreenView):
             actions.addWidget(button)
         self.body.addLayout(actions)
         self.selected_id: str | None = None
+        self._message: str | None = None  # what the next load shows in the banner
         self._update_actions()
 
     # -- inputs --------------------------------------------------------------------------------
@@ -193,6 +194,13 @@ class SessionsView(ScreenView):
         if not is_current():
             return
         self.model.set_sessions(sessions, self.agent_names())
+        # The banner says what the last change of this screen did, or nothing: after any other
+        # reload it could describe a state that is gone (a booking since cancelled elsewhere).
+        if self._message is None:
+            self.banner.hide()
+        else:
+            self.banner.show_message(self._message, "success")
+            self._message = None
         if self.selected_id is not None:
             self.table.select_id(self.selected_id)  # a reload keeps the selection where it was
         self.calendar.set_week(self.monday)
@@ -225,22 +233,21 @@ class SessionsView(ScreenView):
         return self._run_dialog(dialog)
 
     def _run_dialog(self, dialog: BookSessionDialog) -> BookSessionDialog:
-        dialog.sig_booked.connect(self._booked)
+        dialog.sig_booked.connect(lambda booked: self._booked(booked, moved=dialog.rescheduling))
         dialog.setModal(True)
         dialog.show()  # not exec(): a nested loop would stall the asyncio tasks
         self.sig_dialog_opened.emit(dialog)
         return dialog
 
-    def _booked(self, session: Session) -> None:
+    def _booked(self, session: Session, *, moved: bool) -> None:
+        when = f"{session.starts_at.astimezone():%a %d %b %H:%M}"
+        self._message = f"Moved {session.topic} to {when}." if moved else f"Booked {session.topic} on {when}."
         self.selected_id = session.id
         starts = session.starts_at.astimezone().date()
         if week_start(starts) != self.monday:
             self.show_week(starts)
         else:
             self.refresh()
-        self.banner.show_message(
-            f"Booked {session.topic} on {session.starts_at.astimezone():%a %d %b %H:%M}.", "success"
-        )
 
     def edit_notes(self) -> NotesDialog | None:
         session = self.selected_session()

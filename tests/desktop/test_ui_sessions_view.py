@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from desktop.services import Refused, Sessions
+from desktop.services import Changes, Entity, Refused, Sessions
 from desktop.ui.sessions_view import LIST_TAB, NotesDialog, SessionsView
+from shared.directory import Agent
 from shared.errors import ErrorCode
 from shared.sessions import Session, SessionStatus
 from tests.desktop.test_models import session
@@ -42,12 +43,24 @@ class FakeSessions(Sessions):
         *,
         initiator: object | None = None,
     ) -> Session:
-        return self._write(initiator, "book", agent_id, starts_at, ends_at, topic, notes)
+        self._write(initiator, "book", agent_id, starts_at, ends_at, topic, notes)
+        booked = session(f"s{len(self.sessions) + 1}", 0).model_copy(
+            update={"agent_id": agent_id, "starts_at": starts_at, "ends_at": ends_at, "topic": topic}
+        )
+        self.sessions.append(booked)
+        return booked
 
     async def reschedule(
         self, session_id: str, starts_at: datetime, ends_at: datetime, *, initiator: object | None = None
     ) -> Session:
-        return self._write(initiator, "reschedule", session_id, starts_at, ends_at)
+        self._write(initiator, "reschedule", session_id, starts_at, ends_at)
+        return self.replace(session_id, starts_at=starts_at, ends_at=ends_at)
+
+    def replace(self, session_id: str, **changes: object) -> Session:
+        """The session as changed (by us, or by someone else between two loads)."""
+        [index] = [i for i, s in enumerate(self.sessions) if s.id == session_id]
+        self.sessions[index] = self.sessions[index].model_copy(update=changes)
+        return self.sessions[index]
 
     async def set_status(
         self, session_id: str, status: SessionStatus, *, initiator: object | None = None
@@ -166,3 +179,31 @@ def test_the_week_calendar_takes_the_arrows_and_enter(qtbot: QtBot, qloop: async
         qtbot.keyClick(view.calendar, Qt.Key.Key_Enter)
     assert isinstance(opened.args[0], NotesDialog)
     opened.args[0].reject()
+
+
+def test_the_banner_says_what_the_last_change_did_or_goes_away(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop
+) -> None:
+    service = FakeSessions([session("s1", 30)])
+    view = shown_view(qtbot, qloop, service)
+    ada = Agent(id="a1", name="Ada", email="a@x.test", team_id=None, employee_code=None, active=True, version=1)
+    view.set_agents([ada])
+    with loop_turning(qloop), qtbot.waitSignal(view.sig_loaded, timeout=TIMEOUT_MS):
+        view.show_week(service.sessions[0].starts_at.astimezone().date())
+    view.calendar.setFocus()
+    qtbot.keyClick(view.calendar, Qt.Key.Key_Right)
+
+    with qtbot.waitSignal(view.sig_dialog_opened, timeout=TIMEOUT_MS) as opened:
+        qtbot.mouseClick(view.reschedule_button, Qt.MouseButton.LeftButton)
+    dialog = opened.args[0]
+    dialog.set_start(service.sessions[0].starts_at + timedelta(hours=2))
+    with loop_turning(qloop), qtbot.waitSignal(view.sig_loaded, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(dialog.submit_button, Qt.MouseButton.LeftButton)
+    assert view.banner.isVisibleTo(view)
+    assert view.banner.text.text().startswith("Moved Topic s1 to ")
+
+    # Cancelled elsewhere: the notice reloads the week, and "Moved" no longer holds.
+    service.replace("s1", status=SessionStatus.CANCELLED)
+    with loop_turning(qloop), qtbot.waitSignal(view.sig_loaded, timeout=TIMEOUT_MS):
+        view.on_changes(Changes.of(Entity.SESSIONS))
+    assert not view.banner.isVisibleTo(view)
