@@ -17,6 +17,10 @@ from shared.sessions import Session, SessionStatus
 from tests.desktop.test_models import session
 from tests.desktop.test_ui_acceptance import TIMEOUT_MS, loop_turning
 
+ADA = Agent(
+    id="a1", name="Ada", email="ada@example.test", team_id=None, employee_code=None, active=True, version=1
+)
+
 
 class FakeSessions(Sessions):
     """Lists what it holds; records every write (and who started it), raising ``refusal`` if set."""
@@ -186,8 +190,7 @@ def test_the_banner_says_what_the_last_change_did_or_goes_away(
 ) -> None:
     service = FakeSessions([session("s1", 30)])
     view = shown_view(qtbot, qloop, service)
-    ada = Agent(id="a1", name="Ada", email="a@x.test", team_id=None, employee_code=None, active=True, version=1)
-    view.set_agents([ada])
+    view.set_agents([ADA])
     with loop_turning(qloop), qtbot.waitSignal(view.sig_loaded, timeout=TIMEOUT_MS):
         view.show_week(service.sessions[0].starts_at.astimezone().date())
     view.calendar.setFocus()
