@@ -97,9 +97,13 @@ class BookSessionDialog(QDialog):
 
         self.banner = Banner()
         self.clash = self._clash_panel()
-        self.submit_button = named(QPushButton("Reschedule" if session else "Book session"), "primary")
+        self.submit_label = "Reschedule" if session else "Book session"
+        self.submit_button = named(QPushButton(self.submit_label), "primary")
         self.submit_button.setDefault(True)
         self.submit_button.clicked.connect(self.submit)
+        self._past_accepted = False  # the user saw the warning that the time has passed
+        self.date.dateChanged.connect(self._time_changed)
+        self.time.timeChanged.connect(self._time_changed)
         cancel = QPushButton("Cancel")
         cancel.clicked.connect(self.reject)
 
@@ -137,6 +141,13 @@ class BookSessionDialog(QDialog):
     def _length_index(length: timedelta) -> int:
         minutes = int(length.total_seconds() // 60)
         return min(range(len(LENGTHS_MINUTES)), key=lambda i: abs(LENGTHS_MINUTES[i] - minutes))
+
+    def _time_changed(self) -> None:
+        """A new time needs its own answer to "that has passed"."""
+        if self._past_accepted:
+            self._past_accepted = False
+            self.submit_button.setText(self.submit_label)
+            self.banner.hide()
 
     def set_start(self, moment: datetime) -> None:
         local = moment.astimezone()
@@ -212,6 +223,14 @@ class BookSessionDialog(QDialog):
             return
         if self.agent.currentData() is None:
             self.banner.show_message("Pick an agent.", "error")
+            return
+        if self.starts_at() < datetime.now().astimezone() and not self._past_accepted:
+            self._past_accepted = True
+            self.banner.show_message(
+                f"{self.starts_at():%a %d %b %H:%M} has passed. Click again to record a past session.",
+                "warning",
+            )
+            self.submit_button.setText(f"{self.submit_label} anyway")
             return
         self.submit_button.setEnabled(False)
         try:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLayout,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
@@ -24,6 +25,7 @@ from desktop.models import ConflictItem, ConflictListModel
 from desktop.models.formatting import EN_DASH, format_time_range
 from desktop.services import Conflicts, Entity, MergeConflictRecord, OutboxEntry, ServiceError
 from desktop.ui.async_slot import async_slot
+from desktop.ui.confirm import ask_first
 from desktop.ui.merge_field import MergeFieldPanel, field_title
 from desktop.ui.tables import DataTable
 from desktop.ui.view_base import ScreenView
@@ -54,6 +56,7 @@ class ConflictsView(ScreenView):
     """What waits for a decision, one item at a time; the badge is the conflict service's."""
 
     sig_resolved = Signal()
+    sig_dialog_opened = Signal(object)  # the confirmation before a decline
     watches = frozenset({Entity.CONFLICTS})
 
     def __init__(self, conflicts: Conflicts, parent: QWidget | None = None) -> None:
@@ -274,9 +277,22 @@ class ConflictsView(ScreenView):
         resolution = Reschedule(action="reschedule", starts_at=slot.starts_at, ends_at=slot.ends_at)
         await self._resolve_booking(resolution)
 
-    @async_slot()
-    async def decline(self) -> None:
+    def decline(self) -> QMessageBox | None:
+        """Ask first (a declined booking is cancelled for good), then decline it."""
+        if self.current is None or not isinstance(self.current.payload, BookingConflict):
+            return None
         reason = self.decline_reason.text().strip() or "Declined: the slot was taken"
+        box = ask_first(
+            self,
+            f"Decline {self.current.title}? The booking is cancelled; the other session keeps the slot.",
+            "Decline booking",
+            lambda: self._decline(reason),
+        )
+        self.sig_dialog_opened.emit(box)
+        return box
+
+    @async_slot()
+    async def _decline(self, reason: str) -> None:
         await self._resolve_booking(Decline(action="decline", reason=reason))
 
     async def _resolve_booking(self, resolution: Reschedule | Decline) -> None:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QTabWidget,
@@ -25,14 +26,21 @@ from desktop.models.sessions import COLUMNS as SESSION_COLUMNS
 from desktop.services import Entity, ServiceError, Sessions
 from desktop.ui.async_slot import async_slot
 from desktop.ui.book_dialog import BookSessionDialog
+from desktop.ui.confirm import ask_first
 from desktop.ui.tables import DataTable
 from desktop.ui.view_base import ScreenView
 from desktop.ui.week_calendar import WeekCalendar, week_start
 from desktop.ui.widgets import named
 from shared.directory import Agent
 from shared.sessions import Session, SessionStatus
+from shared.types import utcnow
 
 WEEK_TAB, LIST_TAB = range(2)
+STATUS_QUESTIONS = {
+    SessionStatus.CANCELLED: ("Cancel {topic} with {name} on {when}?", "Cancel session"),
+    SessionStatus.COMPLETED: ("Mark {topic} with {name} on {when} as completed?", "Mark completed"),
+    SessionStatus.NO_SHOW: ("Record that {name} did not come to {topic} on {when}?", "No-show"),
+}
 
 
 class NotesDialog(QDialog):
@@ -175,8 +183,13 @@ class SessionsView(ScreenView):
     def _update_actions(self) -> None:
         session = self.selected_session()
         scheduled = session is not None and session.status == SessionStatus.SCHEDULED
-        for button in (self.reschedule_button, self.complete_button, self.no_show_button, self.cancel_button):
+        for button in (self.reschedule_button, self.cancel_button):
             button.setEnabled(scheduled)
+        # Whether it took place, or the agent did not come, is known only once it has started.
+        started = session is not None and session.starts_at <= utcnow()
+        for button in (self.complete_button, self.no_show_button):
+            button.setEnabled(scheduled and started)
+            button.setToolTip("" if started or not scheduled else "Only once the session has started.")
         self.notes_button.setEnabled(session is not None)
         if session is None:
             self.selection_label.setText("Select a session to change it.")
@@ -264,11 +277,21 @@ class SessionsView(ScreenView):
     async def _save_notes(self, session: Session, notes: str) -> None:
         await self._edit(lambda: self._sessions.edit_notes(session.id, notes, initiator=self))
 
-    @async_slot()
-    async def change_status(self, status: SessionStatus) -> None:
+    def change_status(self, status: SessionStatus) -> QMessageBox | None:
+        """Ask first (none of these changes can be undone), then set the selected session's status."""
         session = self.selected_session()
         if session is None:
-            return
+            return None
+        question, action = STATUS_QUESTIONS[status]
+        when = f"{session.starts_at.astimezone():%a %d %b %H:%M}"
+        name = self.model.agent_name(session.agent_id)
+        text = question.format(topic=session.topic, name=name, when=when)
+        box = ask_first(self, text, action, lambda: self._set_status(session, status))
+        self.sig_dialog_opened.emit(box)
+        return box
+
+    @async_slot()
+    async def _set_status(self, session: Session, status: SessionStatus) -> None:
         await self._edit(lambda: self._sessions.set_status(session.id, status, initiator=self))
 
     async def _edit(self, write: Callable[[], Awaitable[object]]) -> None:

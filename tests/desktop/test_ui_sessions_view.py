@@ -7,14 +7,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox, QPushButton
 from pytestqt.qtbot import QtBot
 
 from desktop.services import Changes, Entity, Refused, Sessions
+from desktop.ui.confirm import button_named
 from desktop.ui.sessions_view import LIST_TAB, NotesDialog, SessionsView
 from shared.directory import Agent
 from shared.errors import ErrorCode
 from shared.sessions import Session, SessionStatus
-from tests.desktop.test_models import session
+from shared.types import utcnow
+from tests.desktop.conftest import settled
+from tests.desktop.test_models import NOW, session
 from tests.desktop.test_ui_acceptance import TIMEOUT_MS, loop_turning
 
 ADA = Agent(
@@ -82,6 +86,20 @@ class FakeSessions(Sessions):
         return self.sessions[0]
 
 
+def hours_from_now(hours: int) -> int:
+    """The ``hours`` argument of ``session`` for a session about ``hours`` from now."""
+    return int((utcnow() - NOW).total_seconds() // 3600) + hours
+
+
+def asked(qtbot: QtBot, view: SessionsView, button: QPushButton) -> QMessageBox:
+    """Click an action button; the confirmation it opens."""
+    with qtbot.waitSignal(view.sig_dialog_opened, timeout=TIMEOUT_MS) as opened:
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    box = opened.args[0]
+    assert isinstance(box, QMessageBox)
+    return box
+
+
 def loaded_view(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, service: FakeSessions) -> SessionsView:
     view = SessionsView(service)
     qtbot.addWidget(view)
@@ -96,8 +114,9 @@ def test_a_status_change_goes_to_the_service_and_reloads_the_week(
 ) -> None:
     service = FakeSessions([session("s1", 2)])
     view = loaded_view(qtbot, qloop, service)
+    box = asked(qtbot, view, view.complete_button)
     with loop_turning(qloop), qtbot.waitSignal(view.sig_loaded, timeout=TIMEOUT_MS):
-        view.complete_button.click()
+        qtbot.mouseClick(button_named(box, "Mark completed"), Qt.MouseButton.LeftButton)
     assert service.writes == [("status", "s1", SessionStatus.COMPLETED)]
     assert service.initiators == [view]  # its own change notice passes it by: it reloads itself
     assert service.loads == 2
@@ -110,12 +129,39 @@ def test_a_refused_status_change_shows_why_and_does_not_reload(
     service = FakeSessions([session("s1", 2)])
     service.refusal = Refused(ErrorCode.VALIDATION_ERROR, "The session was cancelled meanwhile")
     view = loaded_view(qtbot, qloop, service)
+    box = asked(qtbot, view, view.cancel_button)
     with loop_turning(qloop):
-        view.cancel_button.click()
+        qtbot.mouseClick(button_named(box, "Cancel session"), Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: not view.banner.isHidden(), timeout=TIMEOUT_MS)
     assert service.writes == [("status", "s1", SessionStatus.CANCELLED)]
     assert view.banner.text.text() == "The session was cancelled meanwhile"
     assert service.loads == 1
+
+
+def test_cancelling_asks_first_and_keeping_it_changes_nothing(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop
+) -> None:
+    service = FakeSessions([session("s1", 2)])
+    view = loaded_view(qtbot, qloop, service)
+    view.set_agents([ADA])
+    box = asked(qtbot, view, view.cancel_button)
+    when = service.sessions[0].starts_at.astimezone()
+    assert box.text() == f"Cancel Topic s1 with Ada on {when:%a %d %b %H:%M}?"
+    with loop_turning(qloop):
+        qtbot.keyClick(box, Qt.Key.Key_Escape)
+        qtbot.waitUntil(lambda: not box.isVisible(), timeout=TIMEOUT_MS)
+    assert service.writes == []
+    assert service.loads == 1
+
+
+def test_a_session_that_has_not_started_cannot_be_marked_completed_or_no_show(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop
+) -> None:
+    service = FakeSessions([session("s1", hours_from_now(48))])
+    view = loaded_view(qtbot, qloop, service)
+    assert view.cancel_button.isEnabled() and view.reschedule_button.isEnabled()
+    assert not view.complete_button.isEnabled() and not view.no_show_button.isEnabled()
+    assert view.complete_button.toolTip() == "Only once the session has started."
 
 
 def test_saved_notes_go_to_the_service_and_reload_the_week(
@@ -188,7 +234,7 @@ def test_the_week_calendar_takes_the_arrows_and_enter(qtbot: QtBot, qloop: async
 def test_the_banner_says_what_the_last_change_did_or_goes_away(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop
 ) -> None:
-    service = FakeSessions([session("s1", 30)])
+    service = FakeSessions([session("s1", hours_from_now(30))])
     view = shown_view(qtbot, qloop, service)
     view.set_agents([ADA])
     with loop_turning(qloop), qtbot.waitSignal(view.sig_loaded, timeout=TIMEOUT_MS):
@@ -210,3 +256,26 @@ def test_the_banner_says_what_the_last_change_did_or_goes_away(
     with loop_turning(qloop), qtbot.waitSignal(view.sig_loaded, timeout=TIMEOUT_MS):
         view.on_changes(Changes.of(Entity.SESSIONS))
     assert not view.banner.isVisibleTo(view)
+
+
+def test_a_booking_in_the_past_is_warned_about_before_it_is_made(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop
+) -> None:
+    service = FakeSessions([session("s1", hours_from_now(30))])
+    view = shown_view(qtbot, qloop, service)
+    view.set_agents([ADA])
+    yesterday = utcnow() - timedelta(days=1)
+    dialog = view.open_book_dialog(starts_at=yesterday, agent_id="a1")
+    qtbot.addWidget(dialog)
+    dialog.topic.setText("Call review")
+    with loop_turning(qloop):
+        qtbot.mouseClick(dialog.submit_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.banner.isVisibleTo(dialog), timeout=TIMEOUT_MS)
+    assert "has passed" in dialog.banner.text.text()
+    assert dialog.submit_button.text() == "Book session anyway"
+    assert service.writes == []
+
+    with loop_turning(qloop), qtbot.waitSignal(dialog.sig_booked, timeout=TIMEOUT_MS):
+        qtbot.mouseClick(dialog.submit_button, Qt.MouseButton.LeftButton)
+    assert [call[0] for call in service.writes] == ["book"]
+    qloop.run_until_complete(settled())

@@ -15,12 +15,13 @@ from pytestqt.qtbot import QtBot
 from desktop.demo.scenario import edit_on_both_sides, push_offline_clash, upcoming_scheduled
 from desktop.net import ApiClient
 from desktop.services import Services
+from desktop.ui.confirm import button_named
 from desktop.ui.conflicts_view import ConflictsView
 from desktop.ui.merge_field import EDIT, THEIRS, display_value
 from desktop.ui.scorecard_view import ScorecardView
 from desktop.ui.sign_in import RESET_CONFIRM_PAGE, SIGN_IN_PAGE, SignInDialog
 from shared.auth import Role
-from shared.sessions import SessionStatus
+from shared.sessions import Session, SessionStatus
 from shared.types import utcnow
 from tests.desktop.conftest import InProcessServer, Run, SwitchableTransport
 from tests.desktop.test_ui_acceptance import TIMEOUT_MS, loop_turning
@@ -77,15 +78,16 @@ def other_device(server: InProcessServer, network: SwitchableTransport, run: Run
     return client
 
 
-def test_booking_clash_is_moved_to_a_suggested_slot(
+def parked_clash(
     qtbot: QtBot,
     qloop: asyncio.AbstractEventLoop,
     run: Run[Any],
-    synced_services: Services,
+    services: Services,
     server: InProcessServer,
     network: SwitchableTransport,
-) -> None:
-    services = synced_services
+) -> tuple[ConflictsView, Session]:
+    """Another device's offline booking onto a taken slot, synced; the Conflicts screen showing it,
+    and the session it clashes with."""
     now = utcnow()
     upcoming = upcoming_scheduled(run(services.sessions.list_range(now, now.replace(year=now.year + 1))), now)
     device = other_device(server, network, run)
@@ -99,10 +101,23 @@ def test_booking_clash_is_moved_to_a_suggested_slot(
     qtbot.addWidget(view)
     with loop_turning(qloop), qtbot.waitSignal(view.sig_loaded, timeout=TIMEOUT_MS):
         view.refresh()
+    return view, upcoming[0]
+
+
+def test_booking_clash_is_moved_to_a_suggested_slot(
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    run: Run[Any],
+    synced_services: Services,
+    server: InProcessServer,
+    network: SwitchableTransport,
+) -> None:
+    services = synced_services
+    view, taken = parked_clash(qtbot, qloop, run, services, server, network)
     assert view.model.rowCount() == 1
     item = view.current
     assert item is not None and item.kind == "booking"
-    assert upcoming[0].topic in view.booking_text.text()
+    assert taken.topic in view.booking_text.text()
     slot_buttons = [view.slot_buttons.itemAt(i).widget() for i in range(view.slot_buttons.count())]
     slot_buttons = [button for button in slot_buttons if button is not None and button.objectName() == "slot"]
     assert slot_buttons, "the clash comes with suggested slots"
@@ -193,3 +208,31 @@ def test_scorecard_exports_pdf_and_csv(
     assert (
         len([line for line in lines if line.startswith(("aht,", "csat,", "fcr,", "qa,", "adherence,"))]) == 5
     )
+
+
+def test_declining_a_clash_asks_first(
+    qtbot: QtBot,
+    qloop: asyncio.AbstractEventLoop,
+    run: Run[Any],
+    synced_services: Services,
+    server: InProcessServer,
+    network: SwitchableTransport,
+) -> None:
+    view, _taken = parked_clash(qtbot, qloop, run, synced_services, server, network)
+    item = view.current
+    assert item is not None and item.kind == "booking"
+    with qtbot.waitSignal(view.sig_dialog_opened, timeout=TIMEOUT_MS) as opened:
+        qtbot.mouseClick(view.decline_button, Qt.MouseButton.LeftButton)
+    with loop_turning(qloop):
+        qtbot.mouseClick(button_named(opened.args[0], "Keep it"), Qt.MouseButton.LeftButton)
+    assert view.model.rowCount() == 1
+    assert run(synced_services.api.get_session(item.id)).status is SessionStatus.CONFLICT
+
+    with qtbot.waitSignal(view.sig_dialog_opened, timeout=TIMEOUT_MS) as opened:
+        qtbot.mouseClick(view.decline_button, Qt.MouseButton.LeftButton)
+    assert "Decline" in opened.args[0].text()
+    with loop_turning(qloop):
+        with qtbot.waitSignal(view.sig_resolved, timeout=TIMEOUT_MS):
+            qtbot.mouseClick(button_named(opened.args[0], "Decline booking"), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: view.model.rowCount() == 0, timeout=TIMEOUT_MS)
+    assert run(synced_services.api.get_session(item.id)).status is not SessionStatus.CONFLICT
