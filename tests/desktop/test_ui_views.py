@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QPlainTextEdit
 from pytestqt.qtbot import QtBot
@@ -78,16 +79,18 @@ def other_device(server: InProcessServer, network: SwitchableTransport, run: Run
     return client
 
 
+@pytest.fixture
 def parked_clash(
     qtbot: QtBot,
     qloop: asyncio.AbstractEventLoop,
     run: Run[Any],
-    services: Services,
+    synced_services: Services,
     server: InProcessServer,
     network: SwitchableTransport,
 ) -> tuple[ConflictsView, Session]:
     """Another device's offline booking onto a taken slot, synced; the Conflicts screen showing it,
     and the session it clashes with."""
+    services = synced_services
     now = utcnow()
     upcoming = upcoming_scheduled(run(services.sessions.list_range(now, now.replace(year=now.year + 1))), now)
     device = other_device(server, network, run)
@@ -109,11 +112,10 @@ def test_booking_clash_is_moved_to_a_suggested_slot(
     qloop: asyncio.AbstractEventLoop,
     run: Run[Any],
     synced_services: Services,
-    server: InProcessServer,
-    network: SwitchableTransport,
+    parked_clash: tuple[ConflictsView, Session],
 ) -> None:
     services = synced_services
-    view, taken = parked_clash(qtbot, qloop, run, services, server, network)
+    view, taken = parked_clash
     assert view.model.rowCount() == 1
     item = view.current
     assert item is not None and item.kind == "booking"
@@ -215,10 +217,9 @@ def test_declining_a_clash_asks_first(
     qloop: asyncio.AbstractEventLoop,
     run: Run[Any],
     synced_services: Services,
-    server: InProcessServer,
-    network: SwitchableTransport,
+    parked_clash: tuple[ConflictsView, Session],
 ) -> None:
-    view, _taken = parked_clash(qtbot, qloop, run, synced_services, server, network)
+    view, _taken = parked_clash
     item = view.current
     assert item is not None and item.kind == "booking"
     with qtbot.waitSignal(view.sig_dialog_opened, timeout=TIMEOUT_MS) as opened:
