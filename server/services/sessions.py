@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.engine import Database
 from server.db.models import CoachingSession, User
+from server.db.retry import sqlstate
 from server.problems import ProblemError
 from server.services import slots
 from server.services.changes import ChangeRecord, record_changes
@@ -64,17 +65,9 @@ def session_etag(version: int) -> str:
     return f'"{version}"'
 
 
-def _pgcode(error: IntegrityError) -> str | None:
-    original = error.orig
-    code = getattr(original, "pgcode", None) or getattr(original, "sqlstate", None)
-    if code is None and original is not None:
-        code = getattr(original.__cause__, "sqlstate", None)
-    return str(code) if code is not None else None
-
-
 def is_overlap_violation(error: IntegrityError) -> bool:
     """True for PostgreSQL's exclusion constraints ``ex_sessions_*_overlap``."""
-    return _pgcode(error) == EXCLUSION_VIOLATION
+    return sqlstate(error) == EXCLUSION_VIOLATION
 
 
 def occupying() -> Any:
@@ -243,8 +236,7 @@ class SessionService:
         writer (PostgreSQL exclusion constraint), run it again so its own check explains the 409."""
         for _attempt in range(OVERLAP_ATTEMPTS):
             try:
-                async with self.db.write() as session:
-                    return await operation(session)
+                return await self.db.run_write(operation)
             except IntegrityError as error:
                 if not is_overlap_violation(error):
                     raise
@@ -279,7 +271,7 @@ class SessionService:
         try:
             return await self.write_with_overlap_retry(operation)
         except IntegrityError as error:
-            if _pgcode(error) == UNIQUE_VIOLATION:
+            if sqlstate(error) == UNIQUE_VIOLATION:
                 raise _duplicate_id() from error
             raise
 
