@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.engine import Database
+from server.db.locks import lock_people
 from server.db.models import CoachingSession, User
 from server.db.retry import sqlstate
 from server.problems import ProblemError
@@ -283,6 +284,8 @@ class SessionService:
         coach = await self.coach_in_scope(session, who, data.coach_id or who.user_id)
         if data.id is not None and await session.get(CoachingSession, data.id) is not None:
             raise _duplicate_id()
+        # Queue behind other bookings of these two people before checking (server/db/locks.py).
+        await lock_people(session, coach.id, agent.id)
         clashes = await overlapping(session, data.starts_at, data.ends_at, coach.id, agent.id)
         status = SessionStatus.SCHEDULED
         if clashes:
@@ -445,7 +448,11 @@ class SessionService:
             return to_session(row)
         status = changes.get("status", row.status)
         moves = {"starts_at", "ends_at", "coach_id"} & changes.keys()
-        if status in {s.value for s in OCCUPYING_STATUSES} and moves:
+        occupies = status in {s.value for s in OCCUPYING_STATUSES}
+        if occupies and (moves or "status" in changes):
+            # The row may now clash with another booking of these people: queue first (locks.py).
+            await lock_people(session, changes.get("coach_id", row.coach_id), row.agent_id)
+        if occupies and moves:
             starts_at = changes.get("starts_at", row.starts_at)
             ends_at = changes.get("ends_at", row.ends_at)
             coach_id = changes.get("coach_id", row.coach_id)
