@@ -195,6 +195,9 @@ async def _upsert(
     now = utcnow()
     dialect_insert: Any = sqlite.insert if is_sqlite else postgresql.insert
     written: list[tuple[str, str, str, int]] = []
+    # Upserts lock their rows as they go: in key order, two imports of the same rows queue behind
+    # each other instead of each holding a row the other waits for (a deadlock on PostgreSQL).
+    rows = sorted(rows, key=lambda row: (agents[row.employee_code].id, row.period, row.kpi))
     for start in range(0, len(rows), UPSERT_CHUNK):
         chunk = rows[start : start + UPSERT_CHUNK]
         stmt = dialect_insert(Metric).values(
