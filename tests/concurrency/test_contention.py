@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import pytest
 
 from server.db.engine import Database
-from tests.concurrency.burner import busy_cpu
+from tests.concurrency.contention_support import LogWindow, hour_booking, post_booking, push_create
 from tests.concurrency.test_booking_races import _overlapping_pairs
 from tests.factories import World, login
 from tests.live_server import LiveServer
@@ -28,24 +25,8 @@ FIRST_DAY = datetime(2034, 1, 2, tzinfo=UTC)
 _days = itertools.count()
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def _booking(agent_id: str, starts: datetime) -> dict[str, Any]:
-    """An hour from ``starts``: requests five minutes apart all overlap, each only in part."""
-    return {
-        "agent_id": agent_id,
-        "starts_at": _iso(starts),
-        "ends_at": _iso(starts + timedelta(hours=1)),
-        "topic": "contention",
-    }
-
-
 async def _book(client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]) -> str:
-    response = await client.post(
-        "/api/v1/sessions", json=body, headers={**headers, "Idempotency-Key": str(uuid.uuid4())}
-    )
+    response = await post_booking(client, headers, body)
     if response.status_code == 201:
         return "won"
     if response.status_code == 409 and response.json().get("code") == "slot_conflict":
@@ -54,15 +35,7 @@ async def _book(client: httpx.AsyncClient, headers: dict[str, str], body: dict[s
 
 
 async def _push(client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]) -> str:
-    mutation = {
-        "mutation_id": str(uuid.uuid4()),
-        "type": "create_session",
-        "session_id": str(uuid.uuid4()),
-        "data": body,
-    }
-    response = await client.post(
-        "/api/v1/sync/push", json={"client_id": "contention", "mutations": [mutation]}, headers=headers
-    )
+    response = await push_create(client, headers, body)
     if response.status_code != 200:
         return f"push {response.status_code} {response.text[:120]}"
     (result,) = response.json()["results"]
@@ -71,29 +44,6 @@ async def _push(client: httpx.AsyncClient, headers: dict[str, str], body: dict[s
     if (result["status"], result["code"]) == ("conflict", "slot_conflict"):
         return "lost"
     return f"push result {result}"
-
-
-class LogWindow:
-    """What the server logged from now on (the live server is shared with other tests)."""
-
-    def __init__(self, server: LiveServer) -> None:
-        self.server = server
-        self.start = server.log_path.stat().st_size
-
-    def text(self) -> str:
-        with self.server.log_path.open("rb") as log:
-            log.seek(self.start)
-            return log.read().decode(errors="replace")
-
-
-@pytest.fixture(params=["quiet", "busy"])
-def cpu(request: pytest.FixtureRequest) -> Iterator[str]:
-    """The machine as it is, or with every core kept busy by a burner process for the test."""
-    if request.param == "quiet":
-        yield "quiet"
-        return
-    with busy_cpu(seconds=120):
-        yield "busy"
 
 
 async def test_two_coaches_booking_one_agent_at_once_never_get_a_500(
@@ -111,7 +61,7 @@ async def test_two_coaches_booking_one_agent_at_once_never_get_a_500(
     outcomes: list[Counter[str]] = []
     for _ in range(ROUNDS):
         day = FIRST_DAY + timedelta(days=next(_days), hours=10)
-        bodies = [_booking(agent, day + timedelta(minutes=5 * i)) for i in range(PER_ROUND)]
+        bodies = [hour_booking(agent, day + timedelta(minutes=5 * i)) for i in range(PER_ROUND)]
         calls = [
             (_book if i % 4 < 2 else _push)(live_client, coaches[i % 2], body)
             for i, body in enumerate(bodies)
@@ -119,8 +69,7 @@ async def test_two_coaches_booking_one_agent_at_once_never_get_a_500(
         outcomes.append(Counter(await asyncio.gather(*calls)))
 
     print(f"\n[{live_server.backend}, {cpu} CPU] rounds of {PER_ROUND}: {[dict(o) for o in outcomes]}")
-    logged = log.text()
-    assert all(set(round_) <= {"won", "lost"} for round_ in outcomes), (outcomes, logged[-3000:])
+    assert all(set(round_) <= {"won", "lost"} for round_ in outcomes), (outcomes, log.text()[-3000:])
     assert [round_["won"] for round_ in outcomes] == [1] * ROUNDS, outcomes
     assert await _overlapping_pairs(live_db) == 0
-    assert "Traceback" not in logged and "Exception in ASGI" not in logged, logged[-3000:]
+    log.assert_clean()
