@@ -8,7 +8,16 @@ from typing import Any
 
 import httpx
 
+from tests.factories import World
 from tests.live_server import LiveServer
+
+
+async def coached_agent(world: World, name: str) -> str:
+    """A team ``name`` with a team leader, a manager and one agent; the agent's id."""
+    await world.user(f"{name}_leader", "team_leader")
+    await world.user(f"{name}_manager", "manager")
+    await world.team(name, leader=f"{name}_leader", manager=f"{name}_manager")
+    return (await world.user(f"{name}_agent", "agent", team=name)).id
 
 
 def iso(moment: datetime) -> str:

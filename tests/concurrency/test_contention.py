@@ -18,7 +18,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.db.engine import Database
-from tests.concurrency.contention_support import LogWindow, hour_booking, post_booking, push_create
+from tests.concurrency.contention_support import (
+    LogWindow,
+    coached_agent,
+    hour_booking,
+    post_booking,
+    push_create,
+)
 from tests.concurrency.test_booking_races import _overlapping_pairs
 from tests.factories import World, login
 from tests.live_server import LiveServer
@@ -64,10 +70,7 @@ async def _two_coaches_one_agent(
     by its manager, half through ``POST /sessions`` and half through ``/sync/push``; every pair
     overlaps in part. ``gate`` decides when the requests of a round reach the database."""
     world = World(db)
-    await world.user(f"{name}_leader", "team_leader")
-    await world.user(f"{name}_manager", "manager")
-    await world.team(name, leader=f"{name}_leader", manager=f"{name}_manager")
-    agent = (await world.user(f"{name}_agent", "agent", team=name)).id
+    agent = await coached_agent(world, name)
     coaches = [await login(client, world.users[f"{name}_{who}"].email) for who in ("leader", "manager")]
     log = LogWindow(live_server)
 

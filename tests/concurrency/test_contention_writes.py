@@ -16,7 +16,14 @@ from sqlalchemy import func, select
 
 from server.db.engine import Database
 from server.db.models import Change, CoachingSession, Metric
-from tests.concurrency.contention_support import LogWindow, hour_booking, iso, post_booking, push_create
+from tests.concurrency.contention_support import (
+    LogWindow,
+    coached_agent,
+    hour_booking,
+    iso,
+    post_booking,
+    push_create,
+)
 from tests.concurrency.test_booking_races import _overlapping_pairs
 from tests.factories import World, login
 from tests.live_server import LiveServer
@@ -47,10 +54,7 @@ async def test_overrides_racing_edits_of_the_displaced_session_leave_exactly_the
 ) -> None:
     world = World(live_db)
     name = f"override_race_{cpu}"
-    await world.user(f"{name}_leader", "team_leader")
-    await world.user(f"{name}_manager", "manager")
-    await world.team(name, leader=f"{name}_leader", manager=f"{name}_manager")
-    agent = (await world.user(f"{name}_agent", "agent", team=name)).id
+    agent = await coached_agent(world, name)
     leader = await login(live_client, world.users[f"{name}_leader"].email)
     manager = await login(live_client, world.users[f"{name}_manager"].email)
     log = LogWindow(live_server)
