@@ -17,6 +17,7 @@ from server.admission import AdmissionGate
 from server.db.engine import Database
 from server.observability import RequestMetrics
 from server.problems import EXCEPTION_HANDLERS
+from server.response_headers import SecurityHeaders
 from server.services.auth import AuthService
 from server.services.passwords import Passwords
 from server.settings import Settings
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         routes=collect_routes(),
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
+            Middleware(SecurityHeaders),
             Middleware(RequestMetrics),
             Middleware(AdmissionGate, limit=settings.pool_size, timeout=settings.pool_timeout),
         ],
