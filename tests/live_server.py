@@ -48,7 +48,6 @@ def start_server(
     environment = {
         **os.environ,
         "COACHHUB_DATABASE_URL": database_url,
-        "COACHHUB_SECRET_KEY": "concurrency-test-secret",
         # Bursts of 50 requests queue for a connection; give them time instead of shedding load.
         "COACHHUB_POOL_TIMEOUT": "20",
         **env,
@@ -65,6 +64,7 @@ def start_server(
         "127.0.0.1",
         "--port",
         str(port),
+        "--no-proxy-headers",
         "--log-level",
         "warning",
     ]

@@ -6,6 +6,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.api.client_address import client_address
 from server.api.http import bearer_token, caller, database, json_response, parse_body, settings
 from server.api.routing import api
 from server.services import mail
@@ -42,8 +43,7 @@ async def me(request: Request) -> Response:
 
 async def password_reset(request: Request) -> Response:
     body = await parse_body(request, contract.PasswordResetRequest)
-    client = request.client.host if request.client else "unknown"
-    outgoing = await _service(request).request_password_reset(body.email, client)
+    outgoing = await _service(request).request_password_reset(body.email, client_address(request))
     response = json_response(contract.PasswordResetAccepted(), status_code=202)
     if outgoing is not None:  # after the answer, so a known address takes no longer to answer
         response.background = BackgroundTask(mail.deliver, database(request), settings(request), outgoing)
