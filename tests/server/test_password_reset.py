@@ -156,14 +156,17 @@ WAITING_ON_LOCKS = text(
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # SQLite serialises writers anyway
 async def test_confirms_queued_behind_one_lock_still_have_one_winner(
-    client: httpx.AsyncClient, world: World, settings: Settings, db: Database
+    world: World, settings: Settings, db: Database
 ) -> None:
     """Force the worst interleaving: every confirm reaches the token row while another transaction
     holds it. A read-then-write consume would then let all of them through once the lock goes."""
     assert settings.mail_dir is not None
+    confirms = 6
+    # A sign-in lane wide enough for every confirm to reach the database at once.
+    app = create_app(settings.with_(password_hash_concurrency=confirms), db)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://coachhub.test")
     await client.post("/api/v1/auth/password-reset", json={"email": world.users["leader_b"].email})
     token = reset_token_from_mail(settings.mail_dir)
-    confirms = 6
     engine = create_async_engine(settings.database_url)
     async with engine.connect() as blocker, engine.connect() as observer:
         await blocker.begin()
@@ -181,6 +184,7 @@ async def test_confirms_queued_behind_one_lock_still_have_one_winner(
         await blocker.rollback()
     await engine.dispose()
     answers = await asyncio.gather(*pending)
+    await client.aclose()
     assert sorted(a.status_code for a in answers) == [204] + [400] * (confirms - 1)
 
 
