@@ -15,7 +15,7 @@ APP_NAME = "coachhub"
 
 def default_database_url() -> str:
     data_dir = Path(user_data_dir(APP_NAME, appauthor=False))
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     return f"sqlite+aiosqlite:///{data_dir / 'coachhub.sqlite3'}"
 
 
@@ -69,7 +69,6 @@ class Settings:
     reset_token_ttl: int = 30 * 60
     idempotency_ttl: int = 24 * 3600
     change_retention_days: int = 30
-    login_attempts_per_window: int = 10
     # Per (account, client address): this many failures are free, then each waits longer.
     login_free_failures: int = 5
     login_max_delay_seconds: int = 15 * 60
