@@ -22,6 +22,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         mail_dir=tmp_path / "mail",
         password_hash_memory_kib=TEST_HASH_MEMORY_KIB,
+        metrics_enabled=True,  # tests read the counters; off by default (test_response_headers.py)
     )
 
 

@@ -2,10 +2,8 @@ from __future__ import annotations
 
 import httpx
 
-from server.app import create_app
-from server.db.engine import Database
-from server.settings import Settings
-from tests.factories import World, login
+from tests.factories import World
+from tests.server.conftest import Login
 
 
 async def test_liveness_and_readiness(client: httpx.AsyncClient) -> None:
@@ -13,11 +11,11 @@ async def test_liveness_and_readiness(client: httpx.AsyncClient) -> None:
     assert (await client.get("/readyz")).status_code == 200
 
 
-async def test_metrics_expose_requests_and_pool(settings: Settings, db: Database, world: World) -> None:
-    app = create_app(settings.with_(metrics_enabled=True), db)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-        await client.get("/api/v1/teams", headers=await login(client, world.users["admin"].email))
-        text = (await client.get("/metrics")).text
+async def test_metrics_expose_requests_and_pool(
+    client: httpx.AsyncClient, world: World, sign_in: Login
+) -> None:
+    await client.get("/api/v1/teams", headers=await sign_in("admin"))
+    text = (await client.get("/metrics")).text
     assert 'coachhub_requests_total{method="GET",route="/api/v1/teams",status="200"}' in text
     assert "coachhub_db_requests_in_flight" in text
     assert "coachhub_db_requests_waiting" in text

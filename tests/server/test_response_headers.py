@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import httpx
 
+from server.app import create_app
+from server.db.engine import Database
+from server.settings import Settings
 from tests.factories import PASSWORD, World
 from tests.server.conftest import Login
 
@@ -37,8 +40,10 @@ async def test_token_answers_are_never_stored(client: httpx.AsyncClient, world: 
     assert all(answer.headers.get("cache-control") == "no-store" for answer in (login, refresh, refused))
 
 
-async def test_metrics_are_off_unless_switched_on(client: httpx.AsyncClient) -> None:
-    response = await client.get("/metrics")
+async def test_metrics_are_off_unless_switched_on(settings: Settings, db: Database) -> None:
+    app = create_app(Settings(database_url=settings.database_url), db)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        response = await client.get("/metrics")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
     assert "coachhub_requests_total" not in response.text
