@@ -80,7 +80,7 @@ class Settings:
     password_hash_memory_kib: int = 65536
     # The hashing lane, per process: hashes at once, and how long a sign-in may wait for a turn
     # before it is shed with 503 (a flood must not queue up behind it).
-    password_hash_concurrency: int = 2
+    password_hash_concurrency: int = 1
     password_hash_wait_seconds: float = 0.5
     # Proxies whose X-Forwarded-For names the client; anyone else's header is ignored.
     trusted_proxies: tuple[Network, ...] = ()

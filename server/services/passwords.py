@@ -3,12 +3,16 @@
 Hashing is deliberately slow and memory-hungry. A flood of sign-ins must not take the threads or
 the time that signed-in work needs, so at most ``concurrency`` hashes run at once in a process,
 and a caller that cannot get a turn within ``wait_seconds`` is told 503 ``overloaded`` at once
-instead of queueing behind the flood.
+instead of queueing behind the flood. The hashing threads also run at the lowest CPU priority,
+so the hashes a flood does get to run take CPU only when signed-in requests leave it idle.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -21,13 +25,25 @@ from shared.errors import ErrorCode
 
 T = TypeVar("T")
 
+LOWEST_PRIORITY = 19
+
+
+def _lower_priority() -> None:
+    """Runs in each hashing thread; argon2's own worker threads inherit the priority."""
+    if sys.platform.startswith("linux"):
+        # Linux takes a thread's id here and sets that thread's priority alone (elsewhere the
+        # call would name a process).
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST_PRIORITY)
+
 
 class Passwords:
     """Hashes and verifies passwords, at most ``concurrency`` at a time."""
 
-    def __init__(self, memory_kib: int = 65536, concurrency: int = 2, wait_seconds: float = 0.5) -> None:
+    def __init__(self, memory_kib: int = 65536, concurrency: int = 1, wait_seconds: float = 0.5) -> None:
         self._hasher = PasswordHasher(memory_cost=memory_kib)
-        self._threads = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="password-hashing")
+        self._threads = ThreadPoolExecutor(
+            max_workers=concurrency, thread_name_prefix="password-hashing", initializer=_lower_priority
+        )
         self._turns = asyncio.Semaphore(concurrency)
         self._wait_seconds = wait_seconds
         # Verified when an email is unknown, so a miss costs as long as a wrong password.
