@@ -18,17 +18,17 @@ class SecurityHeaders:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        no_store = scope["path"].startswith(NO_STORE_PREFIXES)
+        await self.app(scope, receive, _adding_headers(scope, send) if scope["type"] == "http" else send)
 
-        async def add_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["X-Content-Type-Options"] = "nosniff"
-                if no_store:
-                    headers["Cache-Control"] = "no-store"
-            await send(message)
 
-        await self.app(scope, receive, add_headers)
+def _adding_headers(scope: Scope, send: Send) -> Send:
+    extra = {"X-Content-Type-Options": "nosniff"}
+    if scope["path"].startswith(NO_STORE_PREFIXES):
+        extra["Cache-Control"] = "no-store"
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            MutableHeaders(scope=message).update(extra)
+        await send(message)
+
+    return send_with_headers

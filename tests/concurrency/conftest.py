@@ -46,7 +46,7 @@ def serving(backend: str, directory: Path, sqlite_template: Path, **env: str) ->
         database_url = asyncio.run(databases.create_postgres_database())
     log_path = directory / "server.log"
     try:
-        process, base_url = start_server(database_url, log_path, **env)
+        process, base_url = start_server(database_url, log_path, WORKERS, **env)
         asyncio.run(_warm_up(base_url))
         try:
             yield LiveServer(base_url, database_url, backend, log_path)

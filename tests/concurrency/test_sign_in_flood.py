@@ -19,7 +19,7 @@ from server.db.models import Metric
 from server.settings import Settings
 from shared.types import utcnow
 from tests.concurrency.conftest import serving
-from tests.concurrency.sign_in_flood import flood_sign_ins
+from tests.concurrency.sign_in_flood import TIMEOUT, flood_sign_ins
 from tests.factories import TEST_HASH_MEMORY_KIB, World, login
 from tests.live_server import LiveServer
 
@@ -71,7 +71,7 @@ async def test_a_sign_in_flood_leaves_a_signed_in_reader_its_answers_and_speed(
     email = await _seed_team(flood_server.database_url)
     spawn = multiprocessing.get_context("spawn")
     flood_answers: Counter[int] = Counter()
-    async with httpx.AsyncClient(base_url=flood_server.base_url, timeout=30.0) as reader:
+    async with httpx.AsyncClient(base_url=flood_server.base_url, timeout=TIMEOUT) as reader:
         headers = await login(reader, email)
 
         async def read() -> tuple[int, float]:
@@ -85,14 +85,18 @@ async def test_a_sign_in_flood_leaves_a_signed_in_reader_its_answers_and_speed(
             quiet += [await read() for _ in range(READS_PER_PHASE)]
             started, stop, results = spawn.Event(), spawn.Event(), spawn.Queue()
             flood = spawn.Process(
-                target=flood_sign_ins, args=(flood_server.base_url, FLOODERS, started, stop, results)
+                target=flood_sign_ins,
+                args=(flood_server.base_url, FLOODERS, started, stop, results),
+                daemon=True,
             )
             flood.start()
-            assert await asyncio.to_thread(started.wait, 60), "the flood never got an answer"
-            flooded += [await read() for _ in range(READS_PER_PHASE)]
-            stop.set()
-            flood_answers.update(await asyncio.to_thread(results.get))
-            await asyncio.to_thread(flood.join)
+            try:
+                assert await asyncio.to_thread(started.wait, 60), "the flood never got an answer"
+                flooded += [await read() for _ in range(READS_PER_PHASE)]
+            finally:
+                stop.set()
+                flood_answers.update(await asyncio.to_thread(results.get, timeout=2 * TIMEOUT))
+                await asyncio.to_thread(flood.join)
 
     quiet_p95 = _p95([took for _, took in quiet])
     flooded_p95 = _p95([took for _, took in flooded])

@@ -3,14 +3,15 @@ the answer both do the same work (the rate-limit counts), and the lookup, token 
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
+from typing import Any
 
 from server.app import create_app
 from server.db.engine import Database
 from server.settings import Settings
 from tests.factories import World
+from tests.server.raw_asgi import is_last_body, post_json
 
 ROUNDS, PAIRS = 3, 15
 # Wide enough for a busy machine: the gap it guards against was ~1.5x.
@@ -20,35 +21,17 @@ TOLERANCE = 1.3
 async def _time_to_answer(app: object, email: str, client: str) -> float:
     """Seconds from the request to the last byte of the answer; work the app does after that
     (a background task) is not part of what the caller can time."""
-    body = json.dumps({"email": email}).encode()
-    received = [{"type": "http.request", "body": body, "more_body": False}]
     answered: list[float] = []
 
-    async def receive() -> dict[str, object]:
-        return received.pop(0) if received else {"type": "http.disconnect"}
-
-    async def send(message: dict[str, object]) -> None:
+    async def send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
             assert message["status"] == 202, message
-        if message["type"] == "http.response.body" and not message.get("more_body"):
+        if is_last_body(message):
             answered.append(time.perf_counter())
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/api/v1/auth/password-reset",
-        "raw_path": b"/api/v1/auth/password-reset",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"content-type", b"application/json")],
-        "client": (client, 5000),  # one address per request: the per-address limit stays out of it
-        "server": ("coachhub.test", 80),
-    }
     started = time.perf_counter()
-    await app(scope, receive, send)  # type: ignore[operator]
+    # One address per request: the per-address limit stays out of it.
+    await post_json(app, "/api/v1/auth/password-reset", {"email": email}, client, send)
     return answered[0] - started
 
 
