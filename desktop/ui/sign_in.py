@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from qasync import asyncSlot
 
 from desktop.ui.widgets import Banner, error_text
+from shared.passwords import password_problem
 
 DEFAULT_SERVER_URL = "http://127.0.0.1:8000"
 SIGN_IN_PAGE, RESET_REQUEST_PAGE, RESET_CONFIRM_PAGE = range(3)
@@ -188,6 +189,10 @@ class SignInDialog(QDialog):
     async def confirm_reset(self) -> None:
         if self.new_password.text() != self.repeat_password.text():
             self.banner.show_message("The two passwords differ.", "error")
+            return
+        # The server's own rule, said here in its words before the token is spent on a refusal.
+        if (problem := password_problem(self.new_password.text())) is not None:
+            self.banner.show_message(problem, "error")
             return
         self._busy(True)
         try:
