@@ -115,6 +115,8 @@ class Settings:
             values["workday"] = parse_workday(workday)
         if proxies := env.get("COACHHUB_TRUSTED_PROXIES"):
             values["trusted_proxies"] = parse_networks(proxies)
+        if hashes := env.get("COACHHUB_PASSWORD_HASH_CONCURRENCY"):
+            values["password_hash_concurrency"] = max(1, int(hashes))
         if metrics := env.get("COACHHUB_METRICS"):
             values["metrics_enabled"] = parse_flag(metrics)
         return cls(**values)  # type: ignore[arg-type]

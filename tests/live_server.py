@@ -50,6 +50,8 @@ def start_server(
         "COACHHUB_DATABASE_URL": database_url,
         # Bursts of 50 requests queue for a connection; give them time instead of shedding load.
         "COACHHUB_POOL_TIMEOUT": "20",
+        # Races of password changes need their hashes to run side by side, not be shed.
+        "COACHHUB_PASSWORD_HASH_CONCURRENCY": "16",
         **env,
     }
     command = [

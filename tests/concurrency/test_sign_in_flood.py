@@ -37,7 +37,14 @@ def flood_server(
     own: the per-address ceiling stays out of it and the hashing lane alone must hold."""
     backend: str = request.param
     directory = tmp_path_factory.mktemp(f"flood-{backend}")
-    with serving(backend, directory, sqlite_template, COACHHUB_TRUSTED_PROXIES="127.0.0.1") as server:
+    with serving(
+        backend,
+        directory,
+        sqlite_template,
+        COACHHUB_TRUSTED_PROXIES="127.0.0.1",
+        # The production lane, not the wide one other live tests use.
+        COACHHUB_PASSWORD_HASH_CONCURRENCY=str(Settings.password_hash_concurrency),
+    ) as server:
         yield server
 
 
