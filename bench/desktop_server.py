@@ -31,7 +31,7 @@ HASH_MEMORY_KIB = 1024
 async def _seed(path: Path, teams: int, agents_per_team: int, months: int) -> list[DemoLogin]:
     url = f"sqlite+aiosqlite:///{path}"
     await upgrade(url)
-    db = Database(Settings(database_url=url, secret_key="bench"))
+    db = Database(Settings(database_url=url))
     try:
         # Bulk inserts of every row and its change-log entry, in one transaction.
         return await seed_demo(
@@ -72,7 +72,6 @@ def server_process(database: Path) -> Iterator[str]:
     env = {
         **os.environ,
         "COACHHUB_DATABASE_URL": f"sqlite:///{database}",
-        "COACHHUB_SECRET_KEY": "desktop-bench",
     }
     # Niced: the server stands in for a remote machine and should not crowd the desktop's CPU.
     command = [

@@ -247,7 +247,6 @@ async def bench_database(label: str, url: str, page_size: int, runs: int) -> dic
     await upgrade(url)
     settings = Settings(
         database_url=url,
-        secret_key="bench",
         password_hash_memory_kib=HASH_MEMORY_KIB,
         pool_size=5,
         pool_timeout=60.0,

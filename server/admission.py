@@ -2,6 +2,9 @@
 
 A request past that waits at most ``pool_timeout`` for a turn, then gets 503 ``overloaded`` with
 ``Retry-After`` — never a hang, never a 500.
+
+Sign-ins and password resets (unauthenticated, and password hashing is slow) have a small gate of
+their own instead, so a flood of them sheds itself and leaves the main gate to signed-in work.
 """
 
 from __future__ import annotations
@@ -15,16 +18,35 @@ from server.problems import RETRY_AFTER_OVERLOADED, problem_response
 from shared.errors import ErrorCode
 
 GATED_PREFIXES = ("/api/", "/readyz")
+SIGN_IN_PREFIXES = ("/api/v1/auth/login", "/api/v1/auth/password-reset")
 
 
 class AdmissionGate:
-    def __init__(self, app: ASGIApp, limit: int, timeout: float) -> None:
+    """Lets at most ``limit`` requests whose path starts with one of ``prefixes`` (and with none
+    of ``exempt``) in at once; the rest wait up to ``timeout``, then get 503."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int,
+        timeout: float,
+        prefixes: tuple[str, ...] = GATED_PREFIXES,
+        exempt: tuple[str, ...] = (),
+    ) -> None:
         self.app = app
         self.timeout = timeout
+        self.prefixes = prefixes
+        self.exempt = exempt
         self._slots = asyncio.Semaphore(limit)
 
+    def _gates(self, scope: Scope) -> bool:
+        if scope["type"] != "http":
+            return False
+        path: str = scope["path"]
+        return path.startswith(self.prefixes) and not path.startswith(self.exempt)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(GATED_PREFIXES):
+        if not self._gates(scope):
             await self.app(scope, receive, send)
             return
         POOL_WAITING.inc()

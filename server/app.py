@@ -13,10 +13,11 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from server.admission import AdmissionGate
+from server.admission import SIGN_IN_PREFIXES, AdmissionGate
 from server.db.engine import Database
 from server.observability import RequestMetrics
 from server.problems import EXCEPTION_HANDLERS
+from server.response_headers import SecurityHeaders
 from server.services.auth import AuthService
 from server.services.passwords import Passwords
 from server.settings import Settings
@@ -53,19 +54,36 @@ def _package_version() -> str:
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     db = db or Database(settings)
-    passwords = Passwords(settings.password_hash_memory_kib)
+    passwords = Passwords(
+        settings.password_hash_memory_kib,
+        settings.password_hash_concurrency,
+        settings.password_hash_wait_seconds,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
         await db.dispose()
+        passwords.close()
 
     app = Starlette(
         routes=collect_routes(),
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
+            Middleware(SecurityHeaders),
             Middleware(RequestMetrics),
-            Middleware(AdmissionGate, limit=settings.pool_size, timeout=settings.pool_timeout),
+            Middleware(
+                AdmissionGate,
+                limit=settings.pool_size,
+                timeout=settings.pool_timeout,
+                exempt=SIGN_IN_PREFIXES,
+            ),
+            Middleware(
+                AdmissionGate,
+                limit=settings.password_hash_concurrency,
+                timeout=settings.password_hash_wait_seconds,
+                prefixes=SIGN_IN_PREFIXES,
+            ),
         ],
         lifespan=lifespan,
     )

@@ -35,6 +35,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port,
         workers=args.workers,
         log_level=args.log_level,
+        # The server decides whose X-Forwarded-For to believe (COACHHUB_TRUSTED_PROXIES).
+        proxy_headers=False,
     )
     return 0
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass, field, replace
 from datetime import time
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 from platformdirs import user_data_dir
@@ -15,7 +15,7 @@ APP_NAME = "coachhub"
 
 def default_database_url() -> str:
     data_dir = Path(user_data_dir(APP_NAME, appauthor=False))
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     return f"sqlite+aiosqlite:///{data_dir / 'coachhub.sqlite3'}"
 
 
@@ -35,12 +35,23 @@ def parse_workday(text: str) -> tuple[time, time]:
     return start, end
 
 
+Network = IPv4Network | IPv6Network
+
+
+def parse_networks(text: str) -> tuple[Network, ...]:
+    """``10.0.0.5, 10.1.0.0/16, ::1`` → the networks; a bare address is a network of one."""
+    return tuple(ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
+
+
+def parse_flag(text: str) -> bool:
+    return text.strip().lower() in ("1", "true", "yes", "on")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the server can be told from outside."""
 
     database_url: str = field(default_factory=default_database_url)
-    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     pool_size: int = 10
     pool_timeout: float = 2.0
     # Transient failures (deadlock, serialization, SQLite busy): attempts per transaction and the
@@ -53,15 +64,27 @@ class Settings:
     timezone: str = "UTC"
     workday: tuple[time, time] = (time(9), time(17))
     access_token_ttl: int = 15 * 60
-    refresh_token_ttl: int = 30 * 24 * 3600
+    refresh_token_ttl: int = 30 * 24 * 3600  # sliding: each refresh starts it again
+    refresh_token_max_age: int = 90 * 24 * 3600  # absolute: from the sign-in, whatever refreshes
     reset_token_ttl: int = 30 * 60
     idempotency_ttl: int = 24 * 3600
     change_retention_days: int = 30
-    login_attempts_per_window: int = 10
+    # Per (account, client address): this many failures are free, then each waits longer.
+    login_free_failures: int = 5
+    login_max_delay_seconds: int = 15 * 60
+    # Per client address, over every account: failed sign-ins per window.
+    login_failures_per_address: int = 100
     reset_requests_per_window: int = 5
     rate_window_seconds: int = 300
     # argon2id memory cost; the library default, lowered only where hashing speed matters (tests).
     password_hash_memory_kib: int = 65536
+    # The hashing lane, per process: hashes at once, and how long a sign-in may wait for a turn
+    # before it is shed with 503 (a flood must not queue up behind it).
+    password_hash_concurrency: int = 1
+    password_hash_wait_seconds: float = 0.5
+    # Proxies whose X-Forwarded-For names the client; anyone else's header is ignored.
+    trusted_proxies: tuple[Network, ...] = ()
+    metrics_enabled: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -76,8 +99,6 @@ class Settings:
         values: dict[str, object] = {}
         if url := env.get("COACHHUB_DATABASE_URL"):
             values["database_url"] = normalise_database_url(url)
-        if key := env.get("COACHHUB_SECRET_KEY"):
-            values["secret_key"] = key
         if size := env.get("COACHHUB_POOL_SIZE"):
             values["pool_size"] = int(size)
         if timeout := env.get("COACHHUB_POOL_TIMEOUT"):
@@ -92,4 +113,10 @@ class Settings:
             values["timezone"] = tz
         if workday := env.get("COACHHUB_WORKDAY"):
             values["workday"] = parse_workday(workday)
+        if proxies := env.get("COACHHUB_TRUSTED_PROXIES"):
+            values["trusted_proxies"] = parse_networks(proxies)
+        if hashes := env.get("COACHHUB_PASSWORD_HASH_CONCURRENCY"):
+            values["password_hash_concurrency"] = max(1, int(hashes))
+        if metrics := env.get("COACHHUB_METRICS"):
+            values["metrics_enabled"] = parse_flag(metrics)
         return cls(**values)  # type: ignore[arg-type]

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, EmailStr, Field
 
-from shared.auth import PASSWORD_MIN_LENGTH, Contract, Role
+from shared.auth import Contract, Role
+from shared.passwords import NewPassword
 from shared.types import EntityId, NoNul
 
 Name = Annotated[str, Field(min_length=1, max_length=200), NoNul]
@@ -17,7 +18,7 @@ class UserCreate(Contract):
     email: EmailStr
     name: Name
     role: Role
-    password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=1024)
+    password: NewPassword
     team_id: EntityId | None = None
     employee_code: EmployeeCode | None = None
 

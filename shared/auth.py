@@ -6,9 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from shared.passwords import NewPassword
 from shared.types import EntityId
-
-PASSWORD_MIN_LENGTH = 8
 
 
 class Role(StrEnum):
@@ -74,4 +73,4 @@ class PasswordResetAccepted(BaseModel):
 
 class PasswordResetConfirm(Contract):
     token: str = Field(min_length=1, max_length=512)
-    new_password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=1024)
+    new_password: NewPassword

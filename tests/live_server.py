@@ -48,9 +48,10 @@ def start_server(
     environment = {
         **os.environ,
         "COACHHUB_DATABASE_URL": database_url,
-        "COACHHUB_SECRET_KEY": "concurrency-test-secret",
         # Bursts of 50 requests queue for a connection; give them time instead of shedding load.
         "COACHHUB_POOL_TIMEOUT": "20",
+        # Races of password changes need their hashes to run side by side, not be shed.
+        "COACHHUB_PASSWORD_HASH_CONCURRENCY": "16",
         **env,
     }
     command = [
@@ -65,6 +66,7 @@ def start_server(
         "127.0.0.1",
         "--port",
         str(port),
+        "--no-proxy-headers",
         "--log-level",
         "warning",
     ]

@@ -67,7 +67,6 @@ class EmbeddedServer:
     def settings(self) -> Settings:
         return Settings(
             database_url=f"sqlite+aiosqlite:///{self.data_dir / 'demo.sqlite3'}",
-            secret_key="coachhub-demo",
             mail_dir=self.mail_dir,
             password_hash_memory_kib=DEMO_HASH_MEMORY_KIB,
         )
@@ -77,7 +76,12 @@ class EmbeddedServer:
         settings = self.settings()
         self.logins = asyncio.run(prepare_database(settings))
         config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+            create_app(settings),
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
+            proxy_headers=False,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="coachhub-demo-server", daemon=True)

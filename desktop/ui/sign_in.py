@@ -23,6 +23,7 @@ from desktop.settings import DEFAULT_SERVER_URL, DesktopSettings
 from desktop.ui.async_slot import async_slot
 from desktop.ui.widgets import Banner, named
 from shared.errors import ErrorCode
+from shared.passwords import password_problem
 
 SIGN_IN_PAGE, RESET_REQUEST_PAGE, RESET_CONFIRM_PAGE = range(3)
 
@@ -184,6 +185,10 @@ class SignInDialog(QDialog):
     async def confirm_reset(self) -> None:
         if self.new_password.text() != self.repeat_password.text():
             self.banner.show_message("The two passwords differ.", "error")
+            return
+        # The server's own rule, said here in its words before the token is spent on a refusal.
+        if (problem := password_problem(self.new_password.text())) is not None:
+            self.banner.show_message(problem, "error")
             return
         self._busy(True)
         try:

@@ -6,9 +6,9 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.api.http import bearer_token, caller, database, json_response, parse_body, settings
+from server.api.client_address import client_address
+from server.api.http import bearer_token, caller, json_response, parse_body
 from server.api.routing import api
-from server.services import mail
 from server.services.auth import AuthService
 from shared import auth as contract
 
@@ -20,7 +20,7 @@ def _service(request: Request) -> AuthService:
 
 async def login(request: Request) -> Response:
     body = await parse_body(request, contract.LoginRequest)
-    return json_response(await _service(request).login(body.email, body.password))
+    return json_response(await _service(request).login(body.email, body.password, client_address(request)))
 
 
 async def refresh(request: Request) -> Response:
@@ -42,11 +42,12 @@ async def me(request: Request) -> Response:
 
 async def password_reset(request: Request) -> Response:
     body = await parse_body(request, contract.PasswordResetRequest)
-    client = request.client.host if request.client else "unknown"
-    outgoing = await _service(request).request_password_reset(body.email, client)
+    service = _service(request)
+    await service.admit_password_reset(body.email, client_address(request))
     response = json_response(contract.PasswordResetAccepted(), status_code=202)
-    if outgoing is not None:  # after the answer, so a known address takes no longer to answer
-        response.background = BackgroundTask(mail.deliver, database(request), settings(request), outgoing)
+    # Whether the address is known is looked at only after the answer, so it cannot show in
+    # the answer's timing (nor can the mail's delivery, which may take seconds over SMTP).
+    response.background = BackgroundTask(service.send_password_reset, body.email)
     return response
 
 

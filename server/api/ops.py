@@ -7,9 +7,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server.api.http import database
+from server.api.http import database, settings
 from server.observability import metrics_endpoint
 from server.openapi import build_openapi
+from server.problems import ProblemError
+from shared.errors import ErrorCode
 
 
 async def livez(_request: Request) -> Response:
@@ -25,6 +27,13 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+async def metrics(request: Request) -> Response:
+    # Off unless asked for: request counts and pool figures are for operators, not the internet.
+    if not settings(request).metrics_enabled:
+        raise ProblemError(ErrorCode.NOT_FOUND, "Metrics are off (COACHHUB_METRICS).")
+    return await metrics_endpoint(request)
+
+
 async def openapi(request: Request) -> Response:
     return JSONResponse(build_openapi(request.app.routes, request.app.state.version))
 
@@ -32,7 +41,7 @@ async def openapi(request: Request) -> Response:
 routes = [
     Route("/livez", livez),
     Route("/readyz", readyz),
-    Route("/metrics", metrics_endpoint),
+    Route("/metrics", metrics),
     Route("/openapi.json", openapi),
     Route("/api/v1/openapi.json", openapi),
 ]

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from server.db.private_files import create_private_sqlite_file
 from server.db.retry import RetryPolicy
 from server.settings import Settings
 
@@ -53,6 +54,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         "pool_pre_ping": False,
     }
     if settings.is_sqlite:
+        create_private_sqlite_file(settings.database_url)
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     engine = create_async_engine(settings.database_url, **kwargs)
     if settings.is_sqlite:

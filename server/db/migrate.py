@@ -10,6 +10,8 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from server.db.private_files import create_private_sqlite_file
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
@@ -21,6 +23,7 @@ def alembic_config(database_url: str) -> Config:
 
 
 async def _run(database_url: str, action: str, revision: str) -> None:
+    create_private_sqlite_file(database_url)
     engine = create_async_engine(database_url)
     config = alembic_config(database_url)
 

@@ -166,6 +166,8 @@ class AuthToken(Base):
     rotated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[Timestamp]
+    # The login's absolute end: refreshing never carries a token past it (null on old rows).
+    login_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class RateLimitCounter(Base):
@@ -174,6 +176,20 @@ class RateLimitCounter(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     window_start: Mapped[Timestamp]
     count: Mapped[int] = mapped_column(Integer)
+
+
+class SignInFailure(Base):
+    """Failed sign-ins of one (email, client address) pair, and when it may try again.
+
+    ``key`` is a sha256 of the pair, so the table does not say who tried from where.
+    """
+
+    __tablename__ = "sign_in_failures"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    blocked_until: Mapped[Timestamp]
+    last_attempt_at: Mapped[Timestamp] = mapped_column(index=True)
 
 
 class SyncCounter(Base):
@@ -206,6 +222,9 @@ class Change(Base):
 
 
 class MailOutbox(Base):
+    """A mail as sent, less its secrets: a reset mail's body holds no token (the token goes out
+    in the mail itself and is never stored in clear), and it expires with that token."""
+
     __tablename__ = "mail_outbox"
 
     id: Mapped[IdPk]
@@ -214,6 +233,7 @@ class MailOutbox(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[Timestamp]
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class SyncMutation(Base):

@@ -14,6 +14,7 @@ from server.db.models import Kpi, Team, User
 from server.db.types import new_id
 from server.problems import ProblemError
 from server.services.changes import ChangeRecord, record_agent_move, record_changes
+from server.services.credentials import revoke_all_credentials
 from server.services.passwords import Passwords
 from server.services.shapes import to_kpi, to_team, to_user
 from server.services.versioning import update_versioned
@@ -118,6 +119,9 @@ class AdminService:
             updated = await update_versioned(
                 session, User, User.id == user_id, expected_version, values, to_user
             )
+            if values.get("active") is False:
+                # Ended for good: reactivating the account later must not revive these.
+                await revoke_all_credentials(session, user_id)
             if updated.role == Role.AGENT.value and previous_team != updated.team_id:
                 # The agent's metrics and sessions leave one team's scope and enter another's.
                 await record_agent_move(session, updated.id, updated.version, previous_team, updated.team_id)

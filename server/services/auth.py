@@ -2,22 +2,27 @@
 
 Every token is random and stored as its sha256. A login is a token *family*: refreshing rotates
 the refresh token; presenting a rotated one again means it was stolen, so the whole family dies.
+A family also has an absolute end (``refresh_token_max_age`` after the sign-in) that no refresh
+moves.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.engine import Database
-from server.db.models import AuthToken, MailOutbox, PasswordResetToken, User
+from server.db.models import AuthToken, PasswordResetToken, User
 from server.db.types import new_id
 from server.problems import ProblemError
-from server.services import mail, ratelimit
+from server.services import mail, ratelimit, sign_in_throttle
 from server.services.changes import ChangeRecord, record_changes
+from server.services.credentials import revoke_all_credentials
 from server.services.passwords import Passwords
 from server.services.principal import Principal
 from server.services.shapes import to_user
@@ -27,7 +32,11 @@ from shared.auth import Me, Role, TokenPair
 from shared.errors import ErrorCode
 from shared.types import utcnow
 
+log = logging.getLogger(__name__)
+
 RESET_LINK = "coachhub://reset-password?token={token}"
+# What the outbox keeps of a reset mail in place of the token.
+TOKEN_NOT_STORED = "(sent by mail only)"
 
 
 def _unauthorized(detail: str = "Wrong email or password.") -> ProblemError:
@@ -42,12 +51,16 @@ class AuthService:
     settings: Settings
     passwords: Passwords
 
-    async def _issue_pair(self, session: AsyncSession, user: User, family_id: str) -> TokenPair:
+    async def _issue_pair(
+        self, session: AsyncSession, user: User, family_id: str, login_expires_at: datetime
+    ) -> TokenPair:
         now = utcnow()
         access, refresh = new_token("cha"), new_token("chr")
-        for kind, token, ttl in (
-            ("access", access, self.settings.access_token_ttl),
-            ("refresh", refresh, self.settings.refresh_token_ttl),
+        access_expires_at = min(now + timedelta(seconds=self.settings.access_token_ttl), login_expires_at)
+        refresh_expires_at = min(now + timedelta(seconds=self.settings.refresh_token_ttl), login_expires_at)
+        for kind, token, expires_at in (
+            ("access", access, access_expires_at),
+            ("refresh", refresh, refresh_expires_at),
         ):
             session.add(
                 AuthToken(
@@ -56,38 +69,41 @@ class AuthService:
                     family_id=family_id,
                     kind=kind,
                     token_hash=token_hash(token),
-                    expires_at=now + timedelta(seconds=ttl),
+                    expires_at=expires_at,
                     created_at=now,
+                    login_expires_at=login_expires_at,
                 )
             )
         await session.flush()
         return TokenPair(
             access_token=access,
             refresh_token=refresh,
-            expires_in=self.settings.access_token_ttl,
+            expires_in=max(0, int((access_expires_at - now).total_seconds())),
             user=to_user(user),
         )
 
-    async def login(self, email: str, password: str) -> TokenPair:
+    def _login_expiry(self, signed_in_at: datetime) -> datetime:
+        return signed_in_at + timedelta(seconds=self.settings.refresh_token_max_age)
+
+    async def login(self, email: str, password: str, client: str) -> TokenPair:
+        """Sign in; ``client`` is the caller's address, for the throttles (``sign_in_throttle``)."""
         email = email.lower()
-        key, window = f"login:{email}", self.settings.rate_window_seconds
-        async with self.db.read() as session:
-            failures, retry_after = await ratelimit.current(session, key, window)
-            user = await session.scalar(select(User).where(User.email == email))
-        if failures >= self.settings.login_attempts_per_window:
-            raise ratelimit.rate_limited(retry_after)
+
+        async def admit(session: AsyncSession) -> User | None:
+            await sign_in_throttle.admit(session, self.settings, email, client)
+            user: User | None = await session.scalar(select(User).where(User.email == email))
+            return user
+
+        user = await self.db.run_write(admit)
         ok = await self.passwords.verify(user.password_hash if user else None, password)
         if not ok or user is None or not user.active:
-
-            async def count_failure(session: AsyncSession) -> int:
-                return await ratelimit.hit(session, key, window)
-
-            await self.db.run_write(count_failure)
-            raise _unauthorized()
+            raise _unauthorized()  # admit() has already counted the failure
         signed_in = user
+        login_expires_at = self._login_expiry(utcnow())
 
         async def issue(session: AsyncSession) -> TokenPair:
-            return await self._issue_pair(session, signed_in, new_id())
+            await sign_in_throttle.forgive(session, email, client)
+            return await self._issue_pair(session, signed_in, new_id(), login_expires_at)
 
         return await self.db.run_write(issue)
 
@@ -106,14 +122,15 @@ class AuthService:
                         AuthToken.expires_at > now,
                     )
                     .values(rotated_at=now)
-                    .returning(AuthToken.user_id, AuthToken.family_id)
+                    .returning(AuthToken.user_id, AuthToken.family_id, AuthToken.login_expires_at)
                 )
             ).first()
             if rotated is not None:
                 user = await session.get(User, rotated.user_id)
                 if user is not None and user.active:
                     await self._revoke(session, AuthToken.family_id == rotated.family_id, kind="access")
-                    return await self._issue_pair(session, user, rotated.family_id)
+                    ends = rotated.login_expires_at or self._login_expiry(now)  # older logins get one now
+                    return await self._issue_pair(session, user, rotated.family_id, ends)
             return None
 
         pair = await self.db.run_write(rotate)
@@ -181,14 +198,13 @@ class AuthService:
                 scope = frozenset(await session.scalars(select(Team.id)))
         return Me(**to_user(user).model_dump(), team_ids=sorted(scope))
 
-    async def request_password_reset(self, email: str, client: str) -> MailOutbox | None:
-        """Queue a reset mail when the address is known; the caller answers the same either way.
+    async def admit_password_reset(self, email: str, client: str) -> None:
+        """Count a reset request against its email and client address; 429 past the limits.
 
-        Returns the queued mail for the caller to ``mail.deliver`` once its answer has gone out:
-        delivering first (SMTP can take seconds) would tell known addresses from unknown by timing.
+        This is all the work done before the answer, the same for a known and an unknown address,
+        so the answer's timing tells nothing; ``send_password_reset`` does the rest afterwards.
         """
         email, window = email.lower(), self.settings.rate_window_seconds
-        token = new_token("rst")
 
         async def count_request(session: AsyncSession) -> tuple[int, int]:
             per_email = await ratelimit.hit(session, f"reset:{email}", window)
@@ -199,32 +215,46 @@ class AuthService:
         limit = self.settings.reset_requests_per_window
         if per_email > limit or per_client > limit * 4:
             raise ratelimit.rate_limited(window)
-        now = utcnow()
 
-        async def queue_reset(session: AsyncSession) -> MailOutbox | None:
-            outgoing = None
+    async def send_password_reset(self, email: str) -> None:
+        """When ``email`` belongs to an active account, issue a reset token and mail it.
+
+        Runs after the answer has gone out, so failures are logged, not answered.
+        """
+        email, token, now = email.lower(), new_token("rst"), utcnow()
+        expires_at = now + timedelta(seconds=self.settings.reset_token_ttl)
+
+        async def queue_reset(session: AsyncSession) -> mail.OutgoingMail | None:
             user = await session.scalar(select(User).where(User.email == email, User.active.is_(True)))
-            if user is not None:
-                # One live token per user: a new request retires the previous one.
-                await session.execute(
-                    update(PasswordResetToken)
-                    .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
-                    .values(used_at=now)
+            if user is None:
+                return None
+            # One live token per user: a new request retires the previous one.
+            await session.execute(
+                update(PasswordResetToken)
+                .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+                .values(used_at=now)
+            )
+            session.add(
+                PasswordResetToken(
+                    user_id=user.id, token_hash=token_hash(token), expires_at=expires_at, created_at=now
                 )
-                session.add(
-                    PasswordResetToken(
-                        user_id=user.id,
-                        token_hash=token_hash(token),
-                        expires_at=now + timedelta(seconds=self.settings.reset_token_ttl),
-                        created_at=now,
-                    )
-                )
-                outgoing = await mail.enqueue(
-                    session, user.email, "Reset your Coaching Hub password", _reset_body(user.name, token)
-                )
-            return outgoing
+            )
+            return await mail.enqueue(
+                session,
+                user.email,
+                "Reset your Coaching Hub password",
+                _reset_body(user.name, token),
+                stored_body=_reset_body(user.name, TOKEN_NOT_STORED),
+                expires_at=expires_at,
+            )
 
-        return await self.db.run_write(queue_reset)
+        try:
+            outgoing = await self.db.run_write(queue_reset)
+        except (SQLAlchemyError, ProblemError):
+            log.warning("a password reset could not be queued", exc_info=True)
+            return
+        if outgoing is not None:
+            await mail.deliver(self.db, self.settings, outgoing)
 
     async def confirm_password_reset(self, token: str, new_password: str) -> None:
         """Consume the token, change the password and end every login, all in one transaction."""
@@ -250,7 +280,7 @@ class AuthService:
                 .values(password_hash=new_hash, version=User.version + 1, updated_at=now)
                 .returning(User.version)
             )
-            await self._revoke(session, AuthToken.user_id == user_id)
+            await revoke_all_credentials(session, user_id)
             team_id = await session.scalar(select(User.team_id).where(User.id == user_id))
             await record_changes(
                 session,

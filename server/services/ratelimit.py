@@ -15,7 +15,8 @@ from shared.errors import ErrorCode
 from shared.types import utcnow
 
 
-def _insert(session: AsyncSession) -> type[sqlite.Insert] | type[postgresql.Insert]:
+def insert_for(session: AsyncSession) -> type[sqlite.Insert] | type[postgresql.Insert]:
+    """The dialect's INSERT, which has ``on_conflict_do_update``."""
     return sqlite.Insert if session.bind.dialect.name == "sqlite" else postgresql.Insert
 
 
@@ -24,7 +25,7 @@ async def hit(session: AsyncSession, key: str, window_seconds: int) -> int:
     now = utcnow()
     cutoff = now - timedelta(seconds=window_seconds)
     table: Any = RateLimitCounter.__table__
-    insert: Any = _insert(session)(table).values(key=key, window_start=now, count=1)
+    insert: Any = insert_for(session)(table).values(key=key, window_start=now, count=1)
     expired = table.c.window_start < cutoff
     statement = insert.on_conflict_do_update(
         index_elements=[table.c.key],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -33,12 +34,10 @@ async def _warm_up(base_url: str, rounds: int = 3, width: int = 4 * WORKERS * 10
             await asyncio.gather(*(client.get("/readyz") for _ in range(width)))
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgres"])
-def live_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
-) -> Iterator[LiveServer]:
-    backend: str = request.param
-    directory = tmp_path_factory.mktemp(f"live-{backend}")
+@contextmanager
+def serving(backend: str, directory: Path, sqlite_template: Path, **env: str) -> Iterator[LiveServer]:
+    """A warmed-up server over a fresh database of ``backend`` (dropped afterwards); ``env`` adds
+    settings."""
     if backend == "sqlite":
         target = directory / "coachhub.sqlite3"
         shutil.copyfile(sqlite_template, target)
@@ -48,7 +47,7 @@ def live_server(
         database_url = asyncio.run(databases.create_postgres_database())
     log_path = directory / "server.log"
     try:
-        process, base_url = start_server(database_url, log_path)
+        process, base_url = start_server(database_url, log_path, WORKERS, **env)
         asyncio.run(_warm_up(base_url))
         try:
             yield LiveServer(base_url, database_url, backend, log_path)
@@ -57,6 +56,15 @@ def live_server(
     finally:
         if backend == "postgres":
             asyncio.run(databases.drop_postgres_database(database_url))
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def live_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> Iterator[LiveServer]:
+    backend: str = request.param
+    with serving(backend, tmp_path_factory.mktemp(f"live-{backend}"), sqlite_template) as server:
+        yield server
 
 
 @pytest.fixture

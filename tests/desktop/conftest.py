@@ -60,7 +60,7 @@ class SeededTemplate:
 
 async def seed_database(url: str, **sizes: int) -> list[DemoLogin]:
     """The demo organisation in the migrated server database at ``url``, of the given size."""
-    db = Database(Settings(database_url=url, secret_key="seed"))
+    db = Database(Settings(database_url=url))
     try:
         return await seed_demo(db, Passwords(TEST_HASH_MEMORY_KIB), **sizes)
     finally:
@@ -175,7 +175,6 @@ def in_process_server(path: Path, logins: list[DemoLogin]) -> InProcessServer:
     """The server app over the SQLite file at ``path`` (dispose ``.db`` when done)."""
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{path}",
-        secret_key="desktop-tests",
         mail_dir=path.parent / "mail",
         password_hash_memory_kib=TEST_HASH_MEMORY_KIB,
     )

@@ -58,6 +58,11 @@ def test_forgot_password_then_sign_in_with_the_new_one(
         assert server.settings.mail_dir is not None
         qtbot.waitUntil(lambda: any(server.settings.mail_dir.glob("*.eml")), timeout=TIMEOUT_MS)  # type: ignore[union-attr]
         dialog.reset_token.setText(reset_token(server.settings.mail_dir))
+        dialog.new_password.setText("password123")
+        dialog.repeat_password.setText("password123")
+        qtbot.mouseClick(dialog.confirm_reset_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: "most common" in dialog.banner.text.text(), timeout=TIMEOUT_MS)
+        assert dialog.pages.currentIndex() == RESET_CONFIRM_PAGE
         dialog.new_password.setText("a brand new secret")
         dialog.repeat_password.setText("a brand new secret")
         qtbot.mouseClick(dialog.confirm_reset_button, Qt.MouseButton.LeftButton)

@@ -20,9 +20,9 @@ Login = Callable[[str], Awaitable[dict[str, str]]]
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,
-        secret_key="test-secret",
         mail_dir=tmp_path / "mail",
         password_hash_memory_kib=TEST_HASH_MEMORY_KIB,
+        metrics_enabled=True,  # tests read the counters; off by default (test_response_headers.py)
     )
 
 

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -16,6 +16,7 @@ from server.services import mail
 from server.services.tokens import token_hash
 from server.settings import Settings
 from tests.factories import PASSWORD, World
+from tests.server.raw_asgi import is_last_body, post_json
 
 LINK = re.compile(r"^coachhub://reset-password\?token=(\S+)$", re.MULTILINE)
 NEW_PASSWORD = "a brand new password"
@@ -156,14 +157,17 @@ WAITING_ON_LOCKS = text(
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)  # SQLite serialises writers anyway
 async def test_confirms_queued_behind_one_lock_still_have_one_winner(
-    client: httpx.AsyncClient, world: World, settings: Settings, db: Database
+    world: World, settings: Settings, db: Database
 ) -> None:
     """Force the worst interleaving: every confirm reaches the token row while another transaction
     holds it. A read-then-write consume would then let all of them through once the lock goes."""
     assert settings.mail_dir is not None
+    confirms = 6
+    # A sign-in lane wide enough for every confirm to reach the database at once.
+    app = create_app(settings.with_(password_hash_concurrency=confirms), db)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://coachhub.test")
     await client.post("/api/v1/auth/password-reset", json={"email": world.users["leader_b"].email})
     token = reset_token_from_mail(settings.mail_dir)
-    confirms = 6
     engine = create_async_engine(settings.database_url)
     async with engine.connect() as blocker, engine.connect() as observer:
         await blocker.begin()
@@ -181,6 +185,7 @@ async def test_confirms_queued_behind_one_lock_still_have_one_winner(
         await blocker.rollback()
     await engine.dispose()
     answers = await asyncio.gather(*pending)
+    await client.aclose()
     assert sorted(a.status_code for a in answers) == [204] + [400] * (confirms - 1)
 
 
@@ -208,30 +213,12 @@ async def test_the_answer_goes_out_before_the_mail_is_delivered(
 
     monkeypatch.setattr(mail, "deliver", recorded_deliver)
     app = create_app(settings, db)
-    body = json.dumps({"email": world.users["leader_a"].email}).encode()
-    received = [{"type": "http.request", "body": body, "more_body": False}]
 
-    async def receive() -> dict[str, object]:
-        return received.pop(0) if received else {"type": "http.disconnect"}
-
-    async def send(message: dict[str, object]) -> None:
-        if message["type"] == "http.response.body" and not message.get("more_body"):
+    async def send(message: dict[str, Any]) -> None:
+        if is_last_body(message):
             events.append("answered")
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/api/v1/auth/password-reset",
-        "raw_path": b"/api/v1/auth/password-reset",
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"content-type", b"application/json")],
-        "client": ("127.0.0.1", 5000),
-        "server": ("coachhub.test", 80),
-    }
-    await app(scope, receive, send)
+    body = {"email": world.users["leader_a"].email}
+    await post_json(app, "/api/v1/auth/password-reset", body, "127.0.0.1", send)
     assert events == ["answered", "delivered"]
     assert settings.mail_dir is not None and reset_token_from_mail(settings.mail_dir)
