@@ -1,0 +1,97 @@
+"""Concurrent signed-in clients for ``bench.http_load``, run in a process of their own.
+
+    python -m bench.load_driver PLAN.json   (prints one JSON result line)
+
+The plan names a base URL, one ``(path, token)`` pair per client, a duration and a warm-up. Every
+client loops over its own request on one kept-alive connection until the time is up; responses that
+end during the warm-up are not counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+REQUEST_TIMEOUT = 60.0
+
+
+@dataclass
+class Tally:
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    failures: int = 0  # no HTTP answer at all (connection reset, timeout)
+
+    def add(self, status: int, elapsed: float) -> None:
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        if status == 200:
+            self.latencies_ms.append(elapsed * 1000)
+
+
+def percentile(ordered: list[float], fraction: float) -> float | None:
+    if not ordered:
+        return None
+    return round(ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))], 1)
+
+
+async def client(
+    session: aiohttp.ClientSession, url: str, token: str, measure_from: float, until: float, tally: Tally
+) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    while (started := time.perf_counter()) < until:
+        try:
+            async with session.get(url, headers=headers) as response:
+                await response.read()
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError):
+            if started >= measure_from:
+                tally.failures += 1
+            continue
+        if started >= measure_from:
+            tally.add(status, time.perf_counter() - started)
+
+
+async def drive(plan: dict[str, Any]) -> dict[str, Any]:
+    clients: list[tuple[str, str]] = [tuple(pair) for pair in plan["clients"]]
+    connector = aiohttp.TCPConnector(limit=len(clients))
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
+    tally = Tally()
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        start = time.perf_counter()
+        measure_from, until = start + plan["warmup"], start + plan["warmup"] + plan["duration"]
+        await asyncio.gather(
+            *(client(session, plan["base_url"] + path, token, measure_from, until, tally)
+              for path, token in clients)
+        )
+        # Requests started before the deadline may finish after it: divide by the real span.
+        elapsed = time.perf_counter() - measure_from
+    ordered = sorted(tally.latencies_ms)
+    ok = len(ordered)
+    shed = tally.statuses.get(503, 0)
+    answered = sum(tally.statuses.values())
+    return {
+        "ok": ok,
+        "seconds": round(elapsed, 2),
+        "throughput": round(ok / elapsed, 1),
+        "p50_ms": percentile(ordered, 0.5),
+        "p95_ms": percentile(ordered, 0.95),
+        "shed": shed,
+        "shed_share": round(shed / answered, 4) if answered else 0.0,
+        "errors": answered - ok - shed + tally.failures,
+        "statuses": {str(k): v for k, v in sorted(tally.statuses.items())},
+    }
+
+
+def main() -> None:
+    with open(sys.argv[1]) as file:
+        plan = json.load(file)
+    print(json.dumps(asyncio.run(drive(plan))), flush=True)
+
+
+if __name__ == "__main__":
+    main()
