@@ -50,8 +50,11 @@ DATABASE = "coachhub_bench_http_load"
 ADMIN = f"admin@{DEMO_DOMAIN}"
 WORKERS = 2
 ENDPOINTS = ("manager", "team", "scorecard")
-LABELS = {"manager": f"Manager dashboard ({TEAMS} teams)", "team": f"Team dashboard ({AGENTS_PER_TEAM} agents)",
-          "scorecard": "Agent scorecard (12 months)"}
+LABELS = {
+    "manager": f"Manager dashboard ({TEAMS} teams)",
+    "team": f"Team dashboard ({AGENTS_PER_TEAM} agents)",
+    "scorecard": "Agent scorecard (12 months)",
+}
 LIMIT_PATH = f"/limit/dashboards/manager?period={PERIOD}"
 
 
@@ -66,7 +69,8 @@ class Targets:
         if endpoint == "manager":
             return f"/api/v1/dashboards/manager?period={PERIOD}"
         if endpoint == "team":
-            return f"/api/v1/dashboards/team?period={PERIOD}&team_id={self.team_ids[client % len(self.team_ids)]}"
+            team_id = self.team_ids[client % len(self.team_ids)]
+            return f"/api/v1/dashboards/team?period={PERIOD}&team_id={team_id}"
         return f"/api/v1/agents/{self.agent_ids[client % len(self.agent_ids)]}/scorecard?period={PERIOD}"
 
 
@@ -87,17 +91,20 @@ async def prepare_database() -> tuple[str, Targets, float]:
     db = Database(Settings(database_url=url, pool_size=5, pool_timeout=60.0))
     try:
         started = time.perf_counter()
-        await seed_demo(db, Passwords(1024), teams=TEAMS, agents_per_team=AGENTS_PER_TEAM, months=MONTHS,
-                        today=TODAY)
+        await seed_demo(
+            db, Passwords(1024), teams=TEAMS, agents_per_team=AGENTS_PER_TEAM, months=MONTHS, today=TODAY
+        )
         seconds = time.perf_counter() - started
         async with db.engine.connect() as connection:
             await connection.execute(text("COMMIT"))
             await connection.execute(text("ANALYZE"))
         async with db.read() as session:
             teams = list(await session.scalars(select(Team.id).order_by(Team.name, Team.id)))
-            agents = list(await session.scalars(
-                select(User.id).where(User.role == "agent", User.active.is_(True)).order_by(User.email)
-            ))
+            agents = list(
+                await session.scalars(
+                    select(User.id).where(User.role == "agent", User.active.is_(True)).order_by(User.email)
+                )
+            )
     finally:
         await db.dispose()
     return url, Targets(teams, agents), seconds
@@ -132,8 +139,10 @@ def figures(endpoint: str, body: dict[str, Any]) -> Any:
         return {row["team"]["id"]: [row[k] for k in keys] for row in body["teams"]}
     if endpoint == "team":
         return {
-            "agents": {r["agent"]["id"]: [r["metrics"], r["score"], r["previous_score"], r["trend"]]
-                       for r in body["agents"]},
+            "agents": {
+                r["agent"]["id"]: [r["metrics"], r["score"], r["previous_score"], r["trend"]]
+                for r in body["agents"]
+            },
             "summary": body["summary"],
         }
     return {
@@ -215,8 +224,11 @@ async def statements_per_request(url: str, token: str, targets: Targets) -> dict
 
 async def _baseline_statements(queries: Any, path: str, token: str) -> int:
     route, _, query = path.partition("?")
-    scope = {"path": route, "query_string": query.encode(),
-             "headers": [(b"authorization", f"Bearer {token}".encode())]}
+    scope = {
+        "path": route,
+        "query_string": query.encode(),
+        "headers": [(b"authorization", f"Bearer {token}".encode())],
+    }
     before = queries.count
     status, _body = await answer(queries, scope)
     assert status == 200, status
@@ -226,14 +238,21 @@ async def _baseline_statements(queries: Any, path: str, token: str) -> int:
 # --- load ------------------------------------------------------------------------------------------
 
 
-def run_phase(base_url: str, paths: list[str], tokens: list[str], duration: float, warmup: float) -> dict[str, Any]:
-    plan = {"base_url": base_url, "clients": list(zip(paths, tokens, strict=True)), "duration": duration,
-            "warmup": warmup}
+def run_phase(
+    base_url: str, paths: list[str], tokens: list[str], duration: float, warmup: float
+) -> dict[str, Any]:
+    plan = {
+        "base_url": base_url,
+        "clients": list(zip(paths, tokens, strict=True)),
+        "duration": duration,
+        "warmup": warmup,
+    }
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
         json.dump(plan, file)
     try:
-        done = subprocess.run([sys.executable, "-m", "bench.load_driver", file.name], check=True,
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.load_driver", file.name], check=True, capture_output=True, text=True
+        )
     finally:
         os.unlink(file.name)
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -253,12 +272,17 @@ def run_rounds(
             sides = sides_of(endpoint)
             order = sides if number % 2 == 0 else tuple(reversed(sides))
             for side in order:
-                paths = [LIMIT_PATH if side == "limit" else targets.path(endpoint, i) for i in range(len(tokens))]
+                paths = [
+                    LIMIT_PATH if side == "limit" else targets.path(endpoint, i) for i in range(len(tokens))
+                ]
                 result = run_phase(urls[side], paths, tokens, duration, warmup)
                 runs[endpoint][side].append(result)
-                print(f"  round {number + 1} {endpoint:<9} {side:<8} {result['throughput']:8.1f} req/s   "
-                      f"p50 {result['p50_ms']} ms  p95 {result['p95_ms']} ms  shed {result['shed']}  "
-                      f"errors {result['errors']}", flush=True)
+                print(
+                    f"  round {number + 1} {endpoint:<9} {side:<8} {result['throughput']:8.1f} req/s   "
+                    f"p50 {result['p50_ms']} ms  p95 {result['p95_ms']} ms  shed {result['shed']}  "
+                    f"errors {result['errors']}",
+                    flush=True,
+                )
     return runs
 
 
@@ -266,10 +290,15 @@ def run_rounds(
 
 
 def ratios(numerator: list[dict[str, Any]], denominator: list[dict[str, Any]]) -> dict[str, float]:
-    per_round = [a["throughput"] / b["throughput"] if b["throughput"] else float("inf")
-                 for a, b in zip(numerator, denominator, strict=True)]
-    return {"median": round(statistics.median(per_round), 2), "min": round(min(per_round), 2),
-            "max": round(max(per_round), 2)}
+    per_round = [
+        a["throughput"] / b["throughput"] if b["throughput"] else float("inf")
+        for a, b in zip(numerator, denominator, strict=True)
+    ]
+    return {
+        "median": round(statistics.median(per_round), 2),
+        "min": round(min(per_round), 2),
+        "max": round(max(per_round), 2),
+    }
 
 
 def summary_of(results: list[dict[str, Any]]) -> dict[str, Any]:
@@ -279,32 +308,46 @@ def summary_of(results: list[dict[str, Any]]) -> dict[str, Any]:
 
     answered = sum(sum(r["statuses"].values()) for r in results)
     shed = sum(r["shed"] for r in results)
-    return {"throughput": median_of("throughput"), "p50_ms": median_of("p50_ms"), "p95_ms": median_of("p95_ms"),
-            "ok": sum(r["ok"] for r in results), "shed": shed,
-            "shed_share": round(shed / answered, 4) if answered else 0.0,
-            "errors": sum(r["errors"] for r in results)}
+    return {
+        "throughput": median_of("throughput"),
+        "p50_ms": median_of("p50_ms"),
+        "p95_ms": median_of("p95_ms"),
+        "ok": sum(r["ok"] for r in results),
+        "shed": shed,
+        "shed_share": round(shed / answered, 4) if answered else 0.0,
+        "errors": sum(r["errors"] for r in results),
+    }
 
 
-def report(runs: dict[str, dict[str, list[dict[str, Any]]]], statements: dict[str, dict[str, int]]) -> dict[str, Any]:
+def report(
+    runs: dict[str, dict[str, list[dict[str, Any]]]], statements: dict[str, dict[str, int]]
+) -> dict[str, Any]:
     table: dict[str, Any] = {}
-    print(f"\n{'endpoint':<32} {'side':<9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'shed':>6} {'errors':>7} "
-          f"{'stmts':>6}")
+    print(
+        f"\n{'endpoint':<32} {'side':<9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'shed':>6} {'errors':>7} "
+        f"{'stmts':>6}"
+    )
     for endpoint in ENDPOINTS:
-        entry: dict[str, Any] = {side: {**summary_of(results), "statements": statements[endpoint][side],
-                                        "rounds": results}
-                                 for side, results in runs[endpoint].items()}
+        entry: dict[str, Any] = {
+            side: {**summary_of(results), "statements": statements[endpoint][side], "rounds": results}
+            for side, results in runs[endpoint].items()
+        }
         for side, figures_ in entry.items():
-            print(f"{LABELS[endpoint]:<32} {side:<9} {figures_['throughput']:>8} {figures_['p50_ms']!s:>8} "
-                  f"{figures_['p95_ms']!s:>8} {figures_['shed']:>6} {figures_['errors']:>7} "
-                  f"{figures_['statements']:>6}")
+            print(
+                f"{LABELS[endpoint]:<32} {side:<9} {figures_['throughput']:>8} {figures_['p50_ms']!s:>8} "
+                f"{figures_['p95_ms']!s:>8} {figures_['shed']:>6} {figures_['errors']:>7} "
+                f"{figures_['statements']:>6}"
+            )
         entry["project_vs_baseline"] = ratios(runs[endpoint]["project"], runs[endpoint]["baseline"])
         line = entry["project_vs_baseline"]
         print(f"  -> project / baseline throughput: {line['median']}x (min-max {line['min']}-{line['max']})")
         if "limit" in runs[endpoint]:
             entry["project_vs_limit"] = ratios(runs[endpoint]["project"], runs[endpoint]["limit"])
             line = entry["project_vs_limit"]
-            print(f"  -> project / single-statement limit: {line['median']}x "
-                  f"(min-max {line['min']}-{line['max']})")
+            print(
+                f"  -> project / single-statement limit: {line['median']}x "
+                f"(min-max {line['min']}-{line['max']})"
+            )
         table[endpoint] = entry
     return table
 
@@ -314,18 +357,30 @@ def run(rounds: int, duration: float, warmup: float, clients: int, keep: bool) -
     if reason is not None:
         raise SystemExit(f"this benchmark needs PostgreSQL: {reason}")
     url, targets, seed_seconds = asyncio.run(prepare_database())
-    print(f"seeded {TEAMS} teams x {AGENTS_PER_TEAM} agents x {MONTHS} months x 5 KPIs in {seed_seconds:.1f} s; "
-          "ANALYZE done", flush=True)
+    print(
+        f"seeded {TEAMS} teams x {AGENTS_PER_TEAM} agents x {MONTHS} months x 5 KPIs "
+        f"in {seed_seconds:.1f} s; ANALYZE done",
+        flush=True,
+    )
     processes: list[subprocess.Popen[bytes]] = []
     logs = Path(tempfile.mkdtemp(prefix="coachhub-http-load-"))
     try:
-        project, project_url = start_server(url, logs / "project.log", workers=WORKERS,
-                                            COACHHUB_POOL_TIMEOUT=str(Settings.pool_timeout),
-                                            COACHHUB_POOL_SIZE=str(Settings.pool_size))
+        project, project_url = start_server(
+            url,
+            logs / "project.log",
+            workers=WORKERS,
+            COACHHUB_POOL_TIMEOUT=str(Settings.pool_timeout),
+            COACHHUB_POOL_SIZE=str(Settings.pool_size),
+        )
         processes.append(project)
-        baseline, baseline_url = start_server(url, logs / "baseline.log", workers=WORKERS,
-                                              app="bench.thin_baseline:app", factory=False,
-                                              BASELINE_DATABASE_URL=databases.asyncpg_dsn(url))
+        baseline, baseline_url = start_server(
+            url,
+            logs / "baseline.log",
+            workers=WORKERS,
+            app="bench.thin_baseline:app",
+            factory=False,
+            BASELINE_DATABASE_URL=databases.asyncpg_dsn(url),
+        )
         processes.append(baseline)
         tokens = sign_in(project_url, clients)
         checked = check_same_figures(project_url, baseline_url, tokens[0], targets)
@@ -339,13 +394,27 @@ def run(rounds: int, duration: float, warmup: float, clients: int, keep: bool) -
         if not keep:
             asyncio.run(drop_database())
     return {
-        "database": "postgresql", "transport": "HTTP/1.1 over loopback, keep-alive",
-        "data": {"teams": TEAMS, "agents_per_team": AGENTS_PER_TEAM, "months": MONTHS, "kpis": 5,
-                 "period": PERIOD},
-        "parameters": {"clients": clients, "rounds": rounds, "duration_s": duration, "warmup_s": warmup,
-                       "workers": WORKERS, "project_settings": "defaults (pool 10, pool timeout 2 s)"},
-        "seed_seconds": round(seed_seconds, 1), "checked": checked,
-        "python": platform.python_version(), "cpus": os.cpu_count(),
+        "database": "postgresql",
+        "transport": "HTTP/1.1 over loopback, keep-alive",
+        "data": {
+            "teams": TEAMS,
+            "agents_per_team": AGENTS_PER_TEAM,
+            "months": MONTHS,
+            "kpis": 5,
+            "period": PERIOD,
+        },
+        "parameters": {
+            "clients": clients,
+            "rounds": rounds,
+            "duration_s": duration,
+            "warmup_s": warmup,
+            "workers": WORKERS,
+            "project_settings": "defaults (pool 10, pool timeout 2 s)",
+        },
+        "seed_seconds": round(seed_seconds, 1),
+        "checked": checked,
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
         "results": report(runs, statements),
     }
 

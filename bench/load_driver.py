@@ -65,8 +65,10 @@ async def drive(plan: dict[str, Any]) -> dict[str, Any]:
         start = time.perf_counter()
         measure_from, until = start + plan["warmup"], start + plan["warmup"] + plan["duration"]
         await asyncio.gather(
-            *(client(session, plan["base_url"] + path, token, measure_from, until, tally)
-              for path, token in clients)
+            *(
+                client(session, plan["base_url"] + path, token, measure_from, until, tally)
+                for path, token in clients
+            )
         )
         # Requests started before the deadline may finish after it: divide by the real span.
         elapsed = time.perf_counter() - measure_from

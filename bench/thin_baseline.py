@@ -71,8 +71,9 @@ async def rules(q: Queries) -> list[KpiRule]:
 
 
 async def agent_values(q: Queries, agent_id: str, period: str) -> Values:
-    rows = await q.fetch("SELECT kpi_code, value FROM metrics WHERE agent_id = $1 AND period = $2",
-                         agent_id, period)
+    rows = await q.fetch(
+        "SELECT kpi_code, value FROM metrics WHERE agent_id = $1 AND period = $2", agent_id, period
+    )
     return {r["kpi_code"]: r["value"] for r in rows}
 
 
@@ -100,9 +101,13 @@ async def manager_dashboard(q: Queries, who: tuple[str, str], params: dict[str, 
         present = [s for s in scores if s is not None]
         leader = None if team["leader_id"] is None else {"id": team["leader_id"], "name": team["leader_name"]}
         return {
-            "team": {"id": team["id"], "name": team["name"]}, "leader": leader, "agent_count": len(scores),
-            "avg_score": scoring.mean(scores), "min_score": min(present, default=None),
-            "max_score": max(present, default=None), "below_target_count": sum(map(below_target, scores)),
+            "team": {"id": team["id"], "name": team["name"]},
+            "leader": leader,
+            "agent_count": len(scores),
+            "avg_score": scoring.mean(scores),
+            "min_score": min(present, default=None),
+            "max_score": max(present, default=None),
+            "below_target_count": sum(map(below_target, scores)),
         }
 
     return {"period": period, "teams": list(await asyncio.gather(*(overview(t) for t in teams)))}
@@ -114,7 +119,8 @@ async def team_dashboard(q: Queries, who: tuple[str, str], params: dict[str, str
     team = await q.fetch(
         f"SELECT t.id, t.name FROM teams t, (SELECT $1::text AS id, $2::text AS role) c "
         f"WHERE t.id = $3 AND {TEAM_IN_SCOPE}",
-        *who, params["team_id"],
+        *who,
+        params["team_id"],
     )
     if not team:
         raise LookupError("team")
@@ -128,14 +134,20 @@ async def team_dashboard(q: Queries, who: tuple[str, str], params: dict[str, str
         return {
             "agent": {"id": agent["id"], "name": agent["name"]},
             "metrics": {rule.code: current.get(rule.code) for rule in kpi_rules},
-            "score": score, "previous_score": previous_score, "trend": scoring.trend(score, previous_score),
+            "score": score,
+            "previous_score": previous_score,
+            "trend": scoring.trend(score, previous_score),
         }
 
     rows = list(await asyncio.gather(*(row(a) for a in agents)))
     scores = [r["score"] for r in rows]
     summary = {"avg_score": scoring.mean(scores), "below_target_count": sum(map(below_target, scores))}
-    return {"team": {"id": team[0]["id"], "name": team[0]["name"]}, "period": period, "agents": rows,
-            "summary": summary}
+    return {
+        "team": {"id": team[0]["id"], "name": team[0]["name"]},
+        "period": period,
+        "agents": rows,
+        "summary": summary,
+    }
 
 
 async def scorecard(q: Queries, who: tuple[str, str], params: dict[str, str]) -> dict[str, Any]:
@@ -144,8 +156,10 @@ async def scorecard(q: Queries, who: tuple[str, str], params: dict[str, str]) ->
     kpi_rules = await rules(q)
     agent = await q.fetch(
         f"SELECT u.id, u.name FROM users u JOIN teams t ON t.id = u.team_id, "
-        f"(SELECT $1::text AS id, $2::text AS role) c WHERE u.id = $3 AND u.role = 'agent' AND {TEAM_IN_SCOPE}",
-        *who, agent_id,
+        f"(SELECT $1::text AS id, $2::text AS role) c "
+        f"WHERE u.id = $3 AND u.role = 'agent' AND {TEAM_IN_SCOPE}",
+        *who,
+        agent_id,
     )
     if not agent:
         raise LookupError("agent")
@@ -154,19 +168,31 @@ async def scorecard(q: Queries, who: tuple[str, str], params: dict[str, str]) ->
     async def kpi(rule: KpiRule) -> dict[str, Any]:  # the yearly average per KPI, one query each
         rows = await q.fetch(
             "SELECT value FROM metrics WHERE agent_id = $1 AND kpi_code = $2 AND period = ANY($3::text[])",
-            agent_id, rule.code, periods,
+            agent_id,
+            rule.code,
+            periods,
         )
         value, previous = months[-1].get(rule.code), months[-2].get(rule.code)
-        return {"code": rule.code, "value": value, "previous": previous,
-                "year_avg": scoring.mean(r["value"] for r in rows)}
+        return {
+            "code": rule.code,
+            "value": value,
+            "previous": previous,
+            "year_avg": scoring.mean(r["value"] for r in rows),
+        }
 
-    history = [{"period": p, "score": scoring.score(v, kpi_rules)} for p, v in zip(periods, months, strict=True)]
+    history = [
+        {"period": p, "score": scoring.score(v, kpi_rules)} for p, v in zip(periods, months, strict=True)
+    ]
     score, previous_score = history[-1]["score"], history[-2]["score"]
     return {
-        "agent": {"id": agent[0]["id"], "name": agent[0]["name"]}, "period": period, "score": score,
-        "previous_score": previous_score, "trend": scoring.trend(score, previous_score),
+        "agent": {"id": agent[0]["id"], "name": agent[0]["name"]},
+        "period": period,
+        "score": score,
+        "previous_score": previous_score,
+        "trend": scoring.trend(score, previous_score),
         "year_avg_score": scoring.mean(h["score"] for h in history),
-        "kpis": list(await asyncio.gather(*(kpi(rule) for rule in kpi_rules))), "history": history,
+        "kpis": list(await asyncio.gather(*(kpi(rule) for rule in kpi_rules))),
+        "history": history,
     }
 
 
@@ -204,9 +230,14 @@ async def manager_dashboard_limit(q: Queries, token: str, period: str) -> dict[s
     if not rows:
         return None  # not signed in (or no team in scope: the benchmark's callers always have some)
     teams = [
-        {"team": {"id": r["id"], "name": r["name"]},
-         "leader": None if r["leader_id"] is None else {"id": r["leader_id"], "name": r["leader_name"]},
-         **{key: r[key] for key in ("agent_count", "avg_score", "min_score", "max_score", "below_target_count")}}
+        {
+            "team": {"id": r["id"], "name": r["name"]},
+            "leader": None if r["leader_id"] is None else {"id": r["leader_id"], "name": r["leader_name"]},
+            **{
+                key: r[key]
+                for key in ("agent_count", "avg_score", "min_score", "max_score", "below_target_count")
+            },
+        }
         for r in rows
     ]
     return {"period": period, "teams": teams}
@@ -275,9 +306,16 @@ class BaselineApp:
         q = self.queries or await self.open()
         status, body = await answer(q, scope)
         payload = json.dumps(body).encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(payload)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": payload})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
