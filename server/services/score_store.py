@@ -42,8 +42,12 @@ async def refresh_scores(session: AsyncSession, keys: Iterable[Key] | None = Non
     in the same transaction.
     """
     everything = keys is None
+    wanted = [] if keys is None else sorted(set(keys))
+    if not everything and not wanted:
+        return 0
     await _take_turn(session, exclusive=everything)
-    wanted = await _scored_keys(session) if keys is None else sorted(set(keys))
+    if everything:
+        wanted = await _scored_keys(session)
     stored = await _lock_rows(session, wanted)
     rules = await kpi_rules(session)
     values = await _metric_values(session, wanted, everything)
