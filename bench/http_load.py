@@ -55,6 +55,7 @@ LABELS = {
     "team": f"Team dashboard ({AGENTS_PER_TEAM} agents)",
     "scorecard": "Agent scorecard (12 months)",
 }
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 LIMIT_PATH = f"/limit/dashboards/manager?period={PERIOD}"
 
 
@@ -238,8 +239,24 @@ async def _baseline_statements(queries: Any, path: str, token: str) -> int:
 # --- load ------------------------------------------------------------------------------------------
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and all its descendants so far (Linux ``/proc``)."""
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        pending.extend(int(child) for child in children)
+    return total
+
+
 def run_phase(
-    base_url: str, paths: list[str], tokens: list[str], duration: float, warmup: float
+    server_pid: int, base_url: str, paths: list[str], tokens: list[str], duration: float, warmup: float
 ) -> dict[str, Any]:
     plan = {
         "base_url": base_url,
@@ -249,6 +266,7 @@ def run_phase(
     }
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
         json.dump(plan, file)
+    cpu_before = cpu_seconds(server_pid)
     try:
         done = subprocess.run(
             [sys.executable, "-m", "bench.load_driver", file.name], check=True, capture_output=True, text=True
@@ -256,6 +274,10 @@ def run_phase(
     finally:
         os.unlink(file.name)
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    # Server CPU per request (warm-up included on both sides of the division): steadier than
+    # throughput when other processes compete for the cores.
+    spent = cpu_seconds(server_pid) - cpu_before
+    result["server_cpu_ms"] = round(1000 * spent / max(result["answered_in_all"], 1), 2)
     return result
 
 
@@ -264,7 +286,12 @@ def sides_of(endpoint: str) -> tuple[str, ...]:
 
 
 def run_rounds(
-    urls: dict[str, str], tokens: list[str], targets: Targets, rounds: int, duration: float, warmup: float
+    servers: dict[str, tuple[int, str]],
+    tokens: list[str],
+    targets: Targets,
+    rounds: int,
+    duration: float,
+    warmup: float,
 ) -> dict[str, dict[str, list[dict[str, Any]]]]:
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {e: {s: [] for s in sides_of(e)} for e in ENDPOINTS}
     for number in range(rounds):
@@ -275,12 +302,13 @@ def run_rounds(
                 paths = [
                     LIMIT_PATH if side == "limit" else targets.path(endpoint, i) for i in range(len(tokens))
                 ]
-                result = run_phase(urls[side], paths, tokens, duration, warmup)
+                pid, url = servers[side]
+                result = run_phase(pid, url, paths, tokens, duration, warmup)
                 runs[endpoint][side].append(result)
                 print(
                     f"  round {number + 1} {endpoint:<9} {side:<8} {result['throughput']:8.1f} req/s   "
                     f"p50 {result['p50_ms']} ms  p95 {result['p95_ms']} ms  shed {result['shed']}  "
-                    f"errors {result['errors']}",
+                    f"errors {result['errors']}  server CPU {result['server_cpu_ms']} ms/request",
                     flush=True,
                 )
     return runs
@@ -312,6 +340,7 @@ def summary_of(results: list[dict[str, Any]]) -> dict[str, Any]:
         "throughput": median_of("throughput"),
         "p50_ms": median_of("p50_ms"),
         "p95_ms": median_of("p95_ms"),
+        "server_cpu_ms": median_of("server_cpu_ms"),
         "ok": sum(r["ok"] for r in results),
         "shed": shed,
         "shed_share": round(shed / answered, 4) if answered else 0.0,
@@ -325,7 +354,7 @@ def report(
     table: dict[str, Any] = {}
     print(
         f"\n{'endpoint':<32} {'side':<9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'shed':>6} {'errors':>7} "
-        f"{'stmts':>6}"
+        f"{'stmts':>6} {'CPU ms/req':>10}"
     )
     for endpoint in ENDPOINTS:
         entry: dict[str, Any] = {
@@ -336,7 +365,7 @@ def report(
             print(
                 f"{LABELS[endpoint]:<32} {side:<9} {figures_['throughput']:>8} {figures_['p50_ms']!s:>8} "
                 f"{figures_['p95_ms']!s:>8} {figures_['shed']:>6} {figures_['errors']:>7} "
-                f"{figures_['statements']:>6}"
+                f"{figures_['statements']:>6} {figures_['server_cpu_ms']!s:>10}"
             )
         entry["project_vs_baseline"] = ratios(runs[endpoint]["project"], runs[endpoint]["baseline"])
         line = entry["project_vs_baseline"]
@@ -386,8 +415,12 @@ def run(rounds: int, duration: float, warmup: float, clients: int, keep: bool) -
         checked = check_same_figures(project_url, baseline_url, tokens[0], targets)
         print(f"figures checked: {checked}", flush=True)
         statements = asyncio.run(statements_per_request(url, tokens[0], targets))
-        urls = {"project": project_url, "baseline": baseline_url, "limit": baseline_url}
-        runs = run_rounds(urls, tokens, targets, rounds, duration, warmup)
+        servers = {
+            "project": (project.pid, project_url),
+            "baseline": (baseline.pid, baseline_url),
+            "limit": (baseline.pid, baseline_url),
+        }
+        runs = run_rounds(servers, tokens, targets, rounds, duration, warmup)
     finally:
         for process in processes:
             stop_server(process)

@@ -26,6 +26,7 @@ class Tally:
     latencies_ms: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     failures: int = 0  # no HTTP answer at all (connection reset, timeout)
+    answered_in_all: int = 0  # warm-up included: what the server's CPU time was spent on
 
     def add(self, status: int, elapsed: float) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1
@@ -49,9 +50,11 @@ async def client(
                 await response.read()
                 status = response.status
         except (aiohttp.ClientError, TimeoutError):
+            tally.answered_in_all += 1
             if started >= measure_from:
                 tally.failures += 1
             continue
+        tally.answered_in_all += 1
         if started >= measure_from:
             tally.add(status, time.perf_counter() - started)
 
@@ -86,6 +89,7 @@ async def drive(plan: dict[str, Any]) -> dict[str, Any]:
         "shed_share": round(shed / answered, 4) if answered else 0.0,
         "errors": answered - ok - shed + tally.failures,
         "statuses": {str(k): v for k, v in sorted(tally.statuses.items())},
+        "answered_in_all": tally.answered_in_all,
     }
 
 

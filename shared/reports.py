@@ -136,26 +136,28 @@ def manager_dashboard(
     values: MetricValues,
     period: str,
     as_of: datetime,
-    stored: StoredScores = _NO_SCORES,
 ) -> ManagerDashboard:
     """One overview row per team (in the order given), each agent scored for ``period``."""
-    score_of = Scorer(values, kpi_rules(ordered_kpis(kpis)), stored)
-    overviews: list[TeamOverview] = []
+    rules = kpi_rules(ordered_kpis(kpis))
+    overviews = []
     for members in teams:
-        scores = [score_of(agent_id, period) for agent_id in members.agent_ids]
-        present = [s for s in scores if s is not None]
-        overviews.append(
-            TeamOverview(
-                team=members.team,
-                leader=members.leader,
-                agent_count=len(scores),
-                avg_score=scoring.mean(scores),
-                min_score=min(present, default=None),
-                max_score=max(present, default=None),
-                below_target_count=_below_target_count(scores),
-            )
-        )
+        scores = [scoring.score(values.get((a, period), _NO_VALUES), rules) for a in members.agent_ids]
+        overviews.append(team_overview(members.team, members.leader, scores))
     return ManagerDashboard(period=period, as_of=as_of, teams=overviews)
+
+
+def team_overview(team: Team, leader: UserRef | None, scores: Sequence[float | None]) -> TeamOverview:
+    """A team's row of the manager dashboard from the scores of its active agents (``None``: no score)."""
+    present = [s for s in scores if s is not None]
+    return TeamOverview(
+        team=team,
+        leader=leader,
+        agent_count=len(scores),
+        avg_score=scoring.mean(scores),
+        min_score=min(present, default=None),
+        max_score=max(present, default=None),
+        below_target_count=_below_target_count(scores),
+    )
 
 
 def scorecard(

@@ -9,7 +9,7 @@ a stored score, KPI, team or membership change always changes it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from server.db.engine import Database
@@ -61,7 +61,9 @@ class AnalyticsService:
         async with self.db.read() as session:
             principal = await who.principal(session)
             _require_staff(principal)
-            rows = (await session.execute(q.team_with_scores(principal, team_id, period, previous))).all()
+            statement = q.team_with_scores(principal.role, team_id is not None)
+            bound = q.parameters(principal, team_id=team_id, period=period, previous=previous)
+            rows = await q.fetch_rows(session, statement, bound)
             as_of = utcnow()
             if not rows:
                 raise _not_found("team")
@@ -98,32 +100,25 @@ class AnalyticsService:
         async with self.db.read() as session:
             principal = await who.principal(session)
             _require_staff(principal)
-            rows = (await session.execute(q.teams_with_scores(principal, period))).all()
+            bound = q.parameters(principal, period=period)
+            rows = await q.fetch_rows(session, q.team_overviews(principal.role), bound)
             as_of = utcnow()
-        teams: dict[str, TeamRows] = {}
-        stored: dict[tuple[str, str], float | None] = {}
+        overviews = []
         for row in rows:
-            team_id = row[0]
-            leader_id, leader_name, leader_version, agent_id, agent_version, score, score_version = row[
-                TEAM_END:
-            ]
-            members = teams.get(team_id)
-            if members is None:
-                team = q.contract(Team, q.TEAM_COLUMNS, row[:TEAM_END])
-                members = teams[team_id] = TeamRows(team, leader_id, leader_name, leader_version)
-            if agent_id is not None:
-                members.agents.append((agent_id, agent_version, score_version))
-                if score_version is not None:
-                    stored[(agent_id, period)] = score
-        version = q.data_version("manager", period, sorted(m.version_key() for m in teams.values()))
-        members_list = [m.members() for m in teams.values()]
-        return Versioned(reports.manager_dashboard(members_list, [], {}, period, as_of, stored), version)
+            team = q.contract(Team, q.TEAM_COLUMNS, row[:TEAM_END])
+            leader_id, leader_name, agent_count, scores = row[TEAM_END:]
+            leader = None if leader_id is None else UserRef(id=leader_id, name=leader_name)
+            overviews.append(reports.team_overview(team, leader, q.parse_scores(scores, agent_count)))
+        # Every figure is in the body, so the body itself (but the moment it was read) is its version.
+        version = q.data_version("manager", period, [overview.model_dump_json() for overview in overviews])
+        return Versioned(ManagerDashboard(period=period, as_of=as_of, teams=overviews), version)
 
     async def scorecard(self, who: Caller, agent_id: str, period: str) -> Versioned[Scorecard]:
         periods = periods_ending(period, reports.HISTORY_MONTHS)
         async with self.db.read() as session:
             principal = await who.principal(session)
-            rows = (await session.execute(q.agent_with_scores(principal, agent_id, periods))).all()
+            bound = q.parameters(principal, agent_id=agent_id, periods=periods)
+            rows = await q.fetch_rows(session, q.agent_with_scores(principal.role), bound)
             as_of = utcnow()
             if not rows:
                 raise _not_found("agent")
@@ -150,22 +145,3 @@ class AnalyticsService:
 
 def _by_id(entry: tuple[str, Any, Any]) -> str:
     return entry[0]
-
-
-@dataclass
-class TeamRows:
-    """A team of the manager dashboard with its leader and active agents (id, version, score version)."""
-
-    team: Team
-    leader_id: str | None
-    leader_name: str | None
-    leader_version: int | None
-    agents: list[tuple[str, int, int | None]] = field(default_factory=list)
-
-    def version_key(self) -> tuple[object, ...]:
-        agents = sorted(self.agents, key=_by_id)
-        return (self.team.id, self.team.version, self.leader_id, self.leader_version, agents)
-
-    def members(self) -> reports.TeamMembers:
-        leader = None if self.leader_id is None else UserRef(id=self.leader_id, name=self.leader_name or "")
-        return reports.TeamMembers(self.team, leader, [agent_id for agent_id, *_ in self.agents])

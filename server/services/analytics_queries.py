@@ -11,10 +11,24 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, Select, and_, false, select, true
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Row,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    false,
+    func,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -31,6 +45,7 @@ Leaders = aliased(User, name="leaders")
 Current = aliased(AgentScore, name="current_scores")
 Previous = aliased(AgentScore, name="previous_scores")
 
+SCORE_SEPARATOR = ","
 TEAM_COLUMNS = (Team.id, Team.name, Team.leader_id, Team.manager_id, Team.version)
 KPI_COLUMNS = (Kpi.code, Kpi.name, Kpi.unit, Kpi.higher_is_better, Kpi.target, Kpi.weight, Kpi.version)
 
@@ -56,38 +71,52 @@ def contract(model: type[M], columns: Sequence[Any], values: Sequence[Any]) -> M
     return model.model_construct(**{column.key: value for column, value in zip(columns, values, strict=True)})
 
 
-def team_scope(principal: Principal) -> ColumnElement[bool]:
+# Statements are built once per caller role, with bound parameters, and reused: building them and
+# their cache keys anew for every request cost more than running them.
+CALLER: BindParameter[str] = bindparam("caller_id")
+PERIOD: BindParameter[str] = bindparam("period")
+PREVIOUS: BindParameter[str] = bindparam("previous")
+
+
+def team_scope(role: Role) -> ColumnElement[bool]:
     """Teams the caller may see: led (team leader), managed (manager), all (admin), none (agent)."""
-    if principal.role is Role.ADMIN:
+    if role is Role.ADMIN:
         return true()
-    if principal.role is Role.TEAM_LEADER:
-        return Team.leader_id == principal.user_id
-    if principal.role is Role.MANAGER:
-        return Team.manager_id == principal.user_id
+    if role is Role.TEAM_LEADER:
+        return Team.leader_id == CALLER
+    if role is Role.MANAGER:
+        return Team.manager_id == CALLER
     return false()
 
 
-def agent_scope(principal: Principal) -> ColumnElement[bool]:
+def agent_scope(role: Role) -> ColumnElement[bool]:
     """Agents the caller may see; agents see only themselves."""
-    if principal.role is Role.AGENT:
-        return User.id == principal.user_id
-    return team_scope(principal)
+    if role is Role.AGENT:
+        return User.id == CALLER
+    return team_scope(role)
 
 
 def active_agent_of(team_id: Any) -> ColumnElement[bool]:
     return and_(Agents.team_id == team_id, Agents.role == Role.AGENT.value, Agents.active.is_(True))
 
 
-def score_of(scores: Any, period: str) -> ColumnElement[bool]:
+def score_of(scores: Any, period: Any) -> ColumnElement[bool]:
     return and_(scores.agent_id == Agents.id, scores.period == period)
 
 
-def team_with_scores(principal: Principal, team_id: str | None, period: str, previous: str) -> Select[Any]:
-    """The chosen team in scope, one row per active agent (one row if none) with its stored values and
-    score for ``period`` and its score for ``previous``."""
-    scope = team_scope(principal)
-    chosen: Any = team_id
-    if team_id is None:
+def parameters(principal: Principal, **values: object) -> dict[str, object]:
+    """The bound values of a statement of this module for ``principal``."""
+    return {"caller_id": principal.user_id, **values}
+
+
+@cache
+def team_with_scores(role: Role, chosen_team: bool) -> Select[Any]:
+    """The chosen team (``team_id``; without one the caller's first) in scope, one row per active
+    agent (one row if none) with its stored values and score for ``period`` and its score for
+    ``previous``."""
+    scope = team_scope(role)
+    chosen: Any = bindparam("team_id")
+    if not chosen_team:
         chosen = select(Team.id).where(scope).order_by(Team.name, Team.id).limit(1).scalar_subquery()
     return (
         select(
@@ -101,37 +130,44 @@ def team_with_scores(principal: Principal, team_id: str | None, period: str, pre
         )
         .select_from(Team)
         .outerjoin(Agents, active_agent_of(Team.id))
-        .outerjoin(Current, score_of(Current, period))
-        .outerjoin(Previous, score_of(Previous, previous))
+        .outerjoin(Current, score_of(Current, PERIOD))
+        .outerjoin(Previous, score_of(Previous, PREVIOUS))
         .where(Team.id == chosen, scope)
         .order_by(Agents.name, Agents.id)
     )
 
 
-def teams_with_scores(principal: Principal, period: str) -> Select[Any]:
-    """Every team in scope with its leader, one row per active agent with its stored score."""
+@cache
+def team_overviews(role: Role) -> Select[Any]:
+    """Every team in scope with its leader, its count of active agents and their stored scores for
+    ``period`` as one comma-separated text (agents without a score left out): one row per team."""
+    scores = func.aggregate_strings(cast(Current.score, Text), SCORE_SEPARATOR)
     return (
-        select(
-            *TEAM_COLUMNS,
-            Leaders.id,
-            Leaders.name,
-            Leaders.version,
-            Agents.id,
-            Agents.version,
-            Current.score,
-            Current.version,
-        )
+        select(*TEAM_COLUMNS, Leaders.id, Leaders.name, func.count(Agents.id), scores)
         .select_from(Team)
         .outerjoin(Leaders, Leaders.id == Team.leader_id)
         .outerjoin(Agents, active_agent_of(Team.id))
-        .outerjoin(Current, score_of(Current, period))
-        .where(team_scope(principal))
-        .order_by(Team.name, Team.id, Agents.name, Agents.id)
+        .outerjoin(Current, score_of(Current, PERIOD))
+        .where(team_scope(role))
+        .group_by(*TEAM_COLUMNS, Leaders.id, Leaders.name)
+        .order_by(Team.name, Team.id)
     )
 
 
-def agent_with_scores(principal: Principal, agent_id: str, periods: Sequence[str]) -> Select[Any]:
-    """The agent (if in scope) and its team's version, one row per month of ``periods`` with a score."""
+def parse_scores(text: str | None, agent_count: int) -> list[float | None]:
+    """The scores of ``team_overviews``, with ``None`` for each agent without one.
+
+    Exact: a stored score is rounded to one decimal, which both databases print back in full.
+    """
+    present = [float(part) for part in text.split(SCORE_SEPARATOR)] if text else []
+    return present + [None] * (agent_count - len(present))
+
+
+@cache
+def agent_with_scores(role: Role) -> Select[Any]:
+    """The agent ``agent_id`` (if in scope) and its team's version, one row per month of ``periods``
+    with a stored score."""
+    months = AgentScore.period.in_(bindparam("periods", expanding=True))
     return (
         select(
             *agent_columns(User),
@@ -143,13 +179,25 @@ def agent_with_scores(principal: Principal, agent_id: str, periods: Sequence[str
         )
         .select_from(User)
         .outerjoin(Team, Team.id == User.team_id)
-        .outerjoin(AgentScore, and_(AgentScore.agent_id == User.id, AgentScore.period.in_(periods)))
-        .where(User.id == agent_id, User.role == Role.AGENT.value, agent_scope(principal))
+        .outerjoin(AgentScore, and_(AgentScore.agent_id == User.id, months))
+        .where(User.id == bindparam("agent_id"), User.role == Role.AGENT.value, agent_scope(role))
     )
 
 
+KPIS = select(*KPI_COLUMNS)
+
+
+async def fetch_rows(
+    session: AsyncSession, statement: Select[Any], values: dict[str, object] | None = None
+) -> Sequence[Row[Any]]:
+    """All rows of a Core select, run on the session's connection: the ORM's result handling, which
+    plain columns do not need, was a good part of each answer's cost."""
+    connection = await session.connection()
+    return (await connection.execute(statement, values)).all()
+
+
 async def load_kpis(session: AsyncSession) -> list[directory.Kpi]:
-    rows = (await session.execute(select(*KPI_COLUMNS))).all()
+    rows = await fetch_rows(session, KPIS)
     kpis = [contract(directory.Kpi, KPI_COLUMNS, row) for row in rows]
     return sorted(kpis, key=lambda kpi: kpi_sort_key(kpi.code))
 

@@ -36,8 +36,9 @@ def _unauthorized(detail: str = "Wrong email or password.") -> ProblemError:
 
 async def principal_for_token(session: AsyncSession, access_token: str) -> Principal | None:
     """The caller behind an access token, in one statement of ``session``; ``None`` if not valid."""
+    connection = await session.connection()  # plain columns: no ORM result handling needed
     row = (
-        await session.execute(
+        await connection.execute(
             select(User.id, User.role, User.team_id)
             .join(AuthToken, AuthToken.user_id == User.id)
             .where(
