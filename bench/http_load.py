@@ -317,15 +317,17 @@ def run_rounds(
 # --- report ----------------------------------------------------------------------------------------
 
 
-def ratios(numerator: list[dict[str, Any]], denominator: list[dict[str, Any]]) -> dict[str, float]:
-    per_round = [
-        a["throughput"] / b["throughput"] if b["throughput"] else float("inf")
-        for a, b in zip(numerator, denominator, strict=True)
-    ]
+def ratios(numerator: list[dict[str, Any]], denominator: list[dict[str, Any]]) -> dict[str, Any]:
+    """Throughput ratios of the rounds; a round whose denominator answered nothing has none."""
+    pairs = zip(numerator, denominator, strict=True)
+    per_round = [a["throughput"] / b["throughput"] for a, b in pairs if b["throughput"]]
+    if not per_round:
+        return {"median": None, "min": None, "max": None, "rounds": 0}
     return {
         "median": round(statistics.median(per_round), 2),
         "min": round(min(per_round), 2),
         "max": round(max(per_round), 2),
+        "rounds": len(per_round),
     }
 
 
