@@ -205,7 +205,7 @@ async def statements_per_request(url: str, token: str, targets: Targets) -> dict
 
     event.listen(db.engine.sync_engine, "before_cursor_execute", on_statement)
     transport = httpx.ASGITransport(app=app)
-    baseline = BaselineApp(databases.asyncpg_dsn(url))
+    baseline = BaselineApp(databases.asyncpg_dsn(url), pool_size=2)  # few: the servers hold 40
     queries = await baseline.open()
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://bench", headers=headers) as client:
