@@ -293,13 +293,7 @@ class BaselineApp:
 
     async def open(self) -> Queries:
         url = self.database_url or os.environ["BASELINE_DATABASE_URL"]
-        # Idle connections close after 2 s: the database's connection limit is shared with the
-        # project's server, which runs while this one rests (each load phase warms up first).
-        self.queries = Queries(
-            await asyncpg.create_pool(
-                url, min_size=0, max_size=self.pool_size, max_inactive_connection_lifetime=2.0
-            )
-        )
+        self.queries = Queries(await asyncpg.create_pool(url, min_size=1, max_size=self.pool_size))
         return self.queries
 
     async def close(self) -> None:
