@@ -1,6 +1,6 @@
 """stored scores: agent_scores, filled from the metrics already there
 
-Revision ID: 0002
+Revision ID: 0002_stored_scores
 Revises: 0001
 Create Date: 2026-12-03
 """
@@ -13,7 +13,7 @@ from alembic import op
 from shared import scoring
 from shared.scoring import KpiRule, kpi_sort_key
 
-revision = "0002"
+revision = "0002_stored_scores"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
