@@ -3,6 +3,8 @@
 The server reads its values from one database snapshot, the desktop from its local cache; both hand
 them here as ``{(agent_id, period): {kpi_code: value}}``, so an offline score equals the server's.
 A missing key (no metric rows for that agent and month) is the same as every value being null.
+The server also hands the scores it stored when the values were written (``StoredScores``, computed
+by the same ``shared.scoring``); a score not given is computed here from the values.
 """
 
 from __future__ import annotations
@@ -36,7 +38,11 @@ KpiValues = Mapping[str, float | None]
 MetricValues = Mapping[tuple[str, str], KpiValues]
 """KPI values keyed by ``(agent_id, period)``, then by KPI code."""
 
+StoredScores = Mapping[tuple[str, str], float | None]
+"""Scores already computed from the same values, keyed by ``(agent_id, period)``."""
+
 _NO_VALUES: KpiValues = {}
+_NO_SCORES: StoredScores = {}
 
 
 class KpiDefinition(Protocol):
@@ -63,6 +69,21 @@ def kpi_rules(kpis: Iterable[KpiDefinition]) -> list[KpiRule]:
 
 
 @dataclass(frozen=True, slots=True)
+class Scorer:
+    """Scores of agents and months: the stored one if given, else computed from the values."""
+
+    values: MetricValues
+    rules: Sequence[KpiRule]
+    stored: StoredScores
+
+    def __call__(self, agent_id: str, period: str) -> float | None:
+        key = (agent_id, period)
+        if key in self.stored:
+            return self.stored[key]
+        return scoring.score(self.values.get(key, _NO_VALUES), self.rules)
+
+
+@dataclass(frozen=True, slots=True)
 class TeamMembers:
     """A team of the manager dashboard: its leader (if any) and the ids of its active agents."""
 
@@ -78,16 +99,17 @@ def team_dashboard(
     values: MetricValues,
     period: str,
     as_of: datetime,
+    stored: StoredScores = _NO_SCORES,
 ) -> TeamDashboard:
     """Every agent of ``team`` (in the order given) scored for ``period`` against the month before."""
     kpis = ordered_kpis(kpis)
-    rules = kpi_rules(kpis)
+    score_of = Scorer(values, kpi_rules(kpis), stored)
     previous = period_add(period, -1)
     rows: list[AgentRow] = []
     for agent in agents:
         current = values.get((agent.id, period), _NO_VALUES)
-        score = scoring.score(current, rules)
-        previous_score = scoring.score(values.get((agent.id, previous), _NO_VALUES), rules)
+        score = score_of(agent.id, period)
+        previous_score = score_of(agent.id, previous)
         rows.append(
             AgentRow(
                 agent=agent,
@@ -117,33 +139,42 @@ def manager_dashboard(
 ) -> ManagerDashboard:
     """One overview row per team (in the order given), each agent scored for ``period``."""
     rules = kpi_rules(ordered_kpis(kpis))
-    overviews: list[TeamOverview] = []
+    overviews = []
     for members in teams:
         scores = [scoring.score(values.get((a, period), _NO_VALUES), rules) for a in members.agent_ids]
-        present = [s for s in scores if s is not None]
-        overviews.append(
-            TeamOverview(
-                team=members.team,
-                leader=members.leader,
-                agent_count=len(scores),
-                avg_score=scoring.mean(scores),
-                min_score=min(present, default=None),
-                max_score=max(present, default=None),
-                below_target_count=_below_target_count(scores),
-            )
-        )
+        overviews.append(team_overview(members.team, members.leader, scores))
     return ManagerDashboard(period=period, as_of=as_of, teams=overviews)
 
 
+def team_overview(team: Team, leader: UserRef | None, scores: Sequence[float | None]) -> TeamOverview:
+    """A team's row of the manager dashboard from the scores of its active agents (``None``: no score)."""
+    present = [s for s in scores if s is not None]
+    return TeamOverview(
+        team=team,
+        leader=leader,
+        agent_count=len(scores),
+        avg_score=scoring.mean(scores),
+        min_score=min(present, default=None),
+        max_score=max(present, default=None),
+        below_target_count=_below_target_count(scores),
+    )
+
+
 def scorecard(
-    agent: Agent, kpis: Iterable[Kpi], values: MetricValues, period: str, as_of: datetime
+    agent: Agent,
+    kpis: Iterable[Kpi],
+    values: MetricValues,
+    period: str,
+    as_of: datetime,
+    stored: StoredScores = _NO_SCORES,
 ) -> Scorecard:
     """One agent's ``period`` against the month before, with the 12-month history ending there."""
     kpis = ordered_kpis(kpis)
     rules = kpi_rules(kpis)
-    by_period = {p: values.get((agent.id, p), _NO_VALUES) for p in periods_ending(period, HISTORY_MONTHS)}
-    months = list(by_period.values())
-    history = [HistoryPoint(period=p, score=scoring.score(v, rules)) for p, v in by_period.items()]
+    score_of = Scorer(values, rules, stored)
+    periods = periods_ending(period, HISTORY_MONTHS)
+    months = [values.get((agent.id, p), _NO_VALUES) for p in periods]
+    history = [HistoryPoint(period=p, score=score_of(agent.id, p)) for p in periods]
     score, previous_score = history[-1].score, history[-2].score
     return Scorecard(
         agent=agent,

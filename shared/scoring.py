@@ -6,6 +6,7 @@ score = 100 * sum(weight * attainment) / sum(weight) over the KPIs with a value,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -84,7 +85,9 @@ def mean(values: Iterable[float | None], digits: int | None = 1) -> float | None
     present = [v for v in values if v is not None]
     if not present:
         return None
-    result = sum(present) / len(present)
+    # fsum is exact, so the mean does not depend on the order the values come in (a database may
+    # hand them over in any order).
+    result = math.fsum(present) / len(present)
     return round(result, digits) if digits is not None else result
 
 

@@ -41,9 +41,17 @@ def free_port() -> int:
 
 
 def start_server(
-    database_url: str, log_path: Path, workers: int = WORKERS, **env: str
+    database_url: str,
+    log_path: Path,
+    workers: int = WORKERS,
+    app: str = "server.app:create_app",
+    factory: bool = True,
+    **env: str,
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Start uvicorn with ``workers`` processes; returns the process and its base URL once ready."""
+    """Start uvicorn with ``workers`` processes; returns the process and its base URL once ready.
+
+    ``app`` names an app factory, or with ``factory=False`` an ASGI app (which must answer /readyz).
+    """
     port = free_port()
     environment = {
         **os.environ,
@@ -58,8 +66,8 @@ def start_server(
         sys.executable,
         "-m",
         "uvicorn",
-        "server.app:create_app",
-        "--factory",
+        app,
+        *(["--factory"] if factory else []),
         "--workers",
         str(workers),
         "--host",

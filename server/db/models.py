@@ -95,6 +95,25 @@ class Metric(Base):
     __table_args__ = (Index("ix_metrics_period_agent", "period", "agent_id"),)
 
 
+class AgentScore(Base):
+    """One agent's KPI values and score for one month, derived from ``metrics`` and the KPI settings.
+
+    Kept by every write that changes either, in the same transaction (``services.score_store``), so
+    dashboards read stored scores instead of computing them; ``version`` bumps when a value or the
+    score changes.
+    """
+
+    __tablename__ = "agent_scores"
+
+    agent_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    kpi_values: Mapped[dict[str, float]] = mapped_column(JSON)
+    score: Mapped[float | None] = mapped_column(Float)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_agent_scores_period_agent", "period", "agent_id"),)
+
+
 class CoachingSession(Base):
     """A booked coaching session, ``[starts_at, ends_at)``.
 

@@ -16,6 +16,7 @@ from server.problems import ProblemError
 from server.services.changes import ChangeRecord, record_agent_move, record_changes
 from server.services.credentials import revoke_all_credentials
 from server.services.passwords import Passwords
+from server.services.score_store import refresh_scores
 from server.services.shapes import to_kpi, to_team, to_user
 from server.services.versioning import update_versioned
 from shared import auth, directory
@@ -184,6 +185,7 @@ class AdminService:
                 raise ProblemError(ErrorCode.NOT_FOUND, "No such KPI.")
             kpi = await update_versioned(session, Kpi, Kpi.code == code, expected_version, values, to_kpi)
             await record_changes(session, [ChangeRecord("kpi", kpi.code, kpi.version)])
+            await refresh_scores(session)
             return to_kpi(kpi)
 
         return await self.db.run_write(apply_update)

@@ -1,176 +1,212 @@
-"""The set-based reads behind dashboards and scorecards.
+"""The reads behind dashboards and scorecards: stored scores as plain rows, a fixed number per answer.
 
-Each response needs the same three statements whatever the team size: the people in scope (one
-join), the KPI definitions, and the metrics pivoted per agent and period with conditional
-aggregates. Scope is part of each ``WHERE``, so an out-of-scope id simply finds no row.
+Scores are computed when metrics or KPI settings are written (``score_store``), so an answer reads,
+in one snapshot: the caller (sign-in), the people in scope joined to their stored scores (one row
+per agent and month), and the KPI definitions where the answer shows them. Scope is part of each
+``WHERE``, so an out-of-scope id simply finds no row. Columns come back as tuples (Core), not ORM
+objects: these are the server's hottest paths, and building objects was most of their cost.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, select, true
+from pydantic import BaseModel
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Row,
+    Select,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    false,
+    func,
+    select,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from server.db.models import Kpi, Metric, Team, User
+from server.db.models import AgentScore, Kpi, Team, User
 from server.services.principal import Principal
+from shared import directory
 from shared.auth import Role
-from shared.reports import MetricValues
 from shared.scoring import kpi_sort_key
+
+M = TypeVar("M", bound=BaseModel)
 
 Agents = aliased(User, name="agents")
 Leaders = aliased(User, name="leaders")
+Current = aliased(AgentScore, name="current_scores")
+Previous = aliased(AgentScore, name="previous_scores")
+
+SCORE_SEPARATOR = ","
+TEAM_COLUMNS = (Team.id, Team.name, Team.leader_id, Team.manager_id, Team.version)
+KPI_COLUMNS = (Kpi.code, Kpi.name, Kpi.unit, Kpi.higher_is_better, Kpi.target, Kpi.weight, Kpi.version)
 
 
-@dataclass(frozen=True, slots=True)
-class MetricGroup:
-    """One agent's KPI values for one period, with the rows' data version."""
+def agent_columns(people: Any) -> tuple[Any, ...]:
+    """The columns of ``directory.Agent``, from ``User`` or one of its aliases."""
+    return (
+        people.id,
+        people.name,
+        people.email,
+        people.team_id,
+        people.employee_code,
+        people.active,
+        people.version,
+    )
 
-    agent_id: str
-    period: str
-    values: dict[str, float | None]
-    row_count: int
-    version_sum: int
-    last_update: str
+
+AGENT_COLUMNS = agent_columns(Agents)
 
 
-def team_scope(principal: Principal) -> ColumnElement[bool]:
+def contract(model: type[M], columns: Sequence[Any], values: Sequence[Any]) -> M:
+    """A contract model from the values of ``columns`` (named like its fields), read from the database."""
+    return model.model_construct(**{column.key: value for column, value in zip(columns, values, strict=True)})
+
+
+# Statements are built once per caller role, with bound parameters, and reused: building them and
+# their cache keys anew for every request cost more than running them.
+CALLER: BindParameter[str] = bindparam("caller_id")
+PERIOD: BindParameter[str] = bindparam("period")
+PREVIOUS: BindParameter[str] = bindparam("previous")
+
+
+def team_scope(role: Role) -> ColumnElement[bool]:
     """Teams the caller may see: led (team leader), managed (manager), all (admin), none (agent)."""
-    if principal.role is Role.ADMIN:
+    if role is Role.ADMIN:
         return true()
-    if principal.role is Role.TEAM_LEADER:
-        return Team.leader_id == principal.user_id
-    if principal.role is Role.MANAGER:
-        return Team.manager_id == principal.user_id
+    if role is Role.TEAM_LEADER:
+        return Team.leader_id == CALLER
+    if role is Role.MANAGER:
+        return Team.manager_id == CALLER
     return false()
 
 
-def agent_scope(principal: Principal) -> ColumnElement[bool]:
+def agent_scope(role: Role) -> ColumnElement[bool]:
     """Agents the caller may see; agents see only themselves."""
-    if principal.role is Role.AGENT:
-        return User.id == principal.user_id
-    return team_scope(principal)
+    if role is Role.AGENT:
+        return User.id == CALLER
+    return team_scope(role)
 
 
 def active_agent_of(team_id: Any) -> ColumnElement[bool]:
     return and_(Agents.team_id == team_id, Agents.role == Role.AGENT.value, Agents.active.is_(True))
 
 
-def team_with_agents(principal: Principal, team_id: str | None) -> Select[Any]:
-    """The chosen team in scope with its active agents (one row per agent; one row if none)."""
-    scope = team_scope(principal)
-    chosen: Any = team_id
-    if team_id is None:
+def score_of(scores: Any, period: Any) -> ColumnElement[bool]:
+    return and_(scores.agent_id == Agents.id, scores.period == period)
+
+
+def parameters(principal: Principal, **values: object) -> dict[str, object]:
+    """The bound values of a statement of this module for ``principal``."""
+    return {"caller_id": principal.user_id, **values}
+
+
+@cache
+def team_with_scores(role: Role, chosen_team: bool) -> Select[Any]:
+    """The chosen team (``team_id``; without one the caller's first) in scope, one row per active
+    agent (one row if none) with its stored values and score for ``period`` and its score for
+    ``previous``."""
+    scope = team_scope(role)
+    chosen: Any = bindparam("team_id")
+    if not chosen_team:
         chosen = select(Team.id).where(scope).order_by(Team.name, Team.id).limit(1).scalar_subquery()
     return (
-        select(Team, Agents)
+        select(
+            *TEAM_COLUMNS,
+            *AGENT_COLUMNS,
+            Current.kpi_values,
+            Current.score,
+            Current.version,
+            Previous.score,
+            Previous.version,
+        )
+        .select_from(Team)
         .outerjoin(Agents, active_agent_of(Team.id))
+        .outerjoin(Current, score_of(Current, PERIOD))
+        .outerjoin(Previous, score_of(Previous, PREVIOUS))
         .where(Team.id == chosen, scope)
         .order_by(Agents.name, Agents.id)
     )
 
 
-def teams_with_agents(principal: Principal) -> Select[Any]:
-    """Every team in scope with its leader and its active agents (one row per team and agent)."""
+@cache
+def team_overviews(role: Role) -> Select[Any]:
+    """Every team in scope with its leader, its count of active agents and their stored scores for
+    ``period`` as one comma-separated text (agents without a score left out): one row per team."""
+    scores = func.aggregate_strings(cast(Current.score, Text), SCORE_SEPARATOR)
     return (
-        select(Team, Leaders.id, Leaders.name, Leaders.version, Agents.id, Agents.version)
+        select(*TEAM_COLUMNS, Leaders.id, Leaders.name, func.count(Agents.id), scores)
+        .select_from(Team)
         .outerjoin(Leaders, Leaders.id == Team.leader_id)
         .outerjoin(Agents, active_agent_of(Team.id))
-        .where(team_scope(principal))
+        .outerjoin(Current, score_of(Current, PERIOD))
+        .where(team_scope(role))
+        .group_by(*TEAM_COLUMNS, Leaders.id, Leaders.name)
         .order_by(Team.name, Team.id)
     )
 
 
-def agent_with_team(principal: Principal, agent_id: str) -> Select[Any]:
-    """The agent (if in scope) and the version of its team."""
-    return (
-        select(User, Team.version)
-        .outerjoin(Team, Team.id == User.team_id)
-        .where(User.id == agent_id, User.role == Role.AGENT.value, agent_scope(principal))
-    )
+def parse_scores(text: str | None, agent_count: int) -> list[float | None]:
+    """The scores of ``team_overviews``, with ``None`` for each agent without one.
+
+    Exact: a stored score is rounded to one decimal, which both databases print back in full.
+    """
+    present = [float(part) for part in text.split(SCORE_SEPARATOR)] if text else []
+    return present + [None] * (agent_count - len(present))
 
 
-async def load_kpis(session: AsyncSession) -> list[Kpi]:
-    rows = list(await session.scalars(select(Kpi)))
-    return sorted(rows, key=lambda kpi: kpi_sort_key(kpi.code))
-
-
-def metric_pivot(codes: Sequence[str], *where: ColumnElement[bool]) -> Select[Any]:
-    """Metrics grouped per (agent, period), one conditional-aggregate column per KPI code."""
-    values = [
-        func.max(case((Metric.kpi_code == code, Metric.value))).label(f"v{index}")
-        for index, code in enumerate(codes)
-    ]
+@cache
+def agent_with_scores(role: Role) -> Select[Any]:
+    """The agent ``agent_id`` (if in scope) and its team's version, one row per month of ``periods``
+    with a stored score."""
+    months = AgentScore.period.in_(bindparam("periods", expanding=True))
     return (
         select(
-            Metric.agent_id,
-            Metric.period,
-            func.count().label("row_count"),
-            func.sum(Metric.version).label("version_sum"),
-            func.max(Metric.updated_at).label("last_update"),
-            *values,
+            *agent_columns(User),
+            Team.version,
+            AgentScore.period,
+            AgentScore.kpi_values,
+            AgentScore.score,
+            AgentScore.version,
         )
-        .where(*where)
-        .group_by(Metric.agent_id, Metric.period)
+        .select_from(User)
+        .outerjoin(Team, Team.id == User.team_id)
+        .outerjoin(AgentScore, and_(AgentScore.agent_id == User.id, months))
+        .where(User.id == bindparam("agent_id"), User.role == Role.AGENT.value, agent_scope(role))
     )
 
 
-async def load_metric_groups(
-    session: AsyncSession, codes: Sequence[str], *where: ColumnElement[bool]
-) -> list[MetricGroup]:
-    rows = await session.execute(metric_pivot(codes, *where))
-    return [
-        MetricGroup(
-            agent_id=row.agent_id,
-            period=row.period,
-            values={code: _float(row[5 + index]) for index, code in enumerate(codes)},
-            row_count=int(row.row_count),
-            version_sum=int(row.version_sum or 0),
-            last_update=_stamp(row.last_update),
-        )
-        for row in rows
-    ]
+KPIS = select(*KPI_COLUMNS)
 
 
-def metric_values(groups: Sequence[MetricGroup]) -> MetricValues:
-    """The fetched groups as ``shared.reports`` takes them: ``{(agent_id, period): {code: value}}``."""
-    return {(g.agent_id, g.period): g.values for g in groups}
+async def fetch_rows(
+    session: AsyncSession, statement: Select[Any], values: dict[str, object] | None = None
+) -> Sequence[Row[Any]]:
+    """All rows of a Core select, run on the session's connection: the ORM's result handling, which
+    plain columns do not need, was a good part of each answer's cost."""
+    connection = await session.connection()
+    return (await connection.execute(statement, values)).all()
 
 
-def metrics_of_team(team_id: str, periods: Sequence[str]) -> list[ColumnElement[bool]]:
-    members = select(Agents.id).where(active_agent_of(team_id))
-    return [Metric.period.in_(periods), Metric.agent_id.in_(members)]
+async def load_kpis(session: AsyncSession) -> list[directory.Kpi]:
+    rows = await fetch_rows(session, KPIS)
+    kpis = [contract(directory.Kpi, KPI_COLUMNS, row) for row in rows]
+    return sorted(kpis, key=lambda kpi: kpi_sort_key(kpi.code))
 
 
-def metrics_of_teams_in_scope(principal: Principal, period: str) -> list[ColumnElement[bool]]:
-    members = select(Agents.id).join(Team, active_agent_of(Team.id)).where(team_scope(principal))
-    return [Metric.period == period, Metric.agent_id.in_(members)]
-
-
-def metrics_of_agent(agent_id: str, periods: Sequence[str]) -> list[ColumnElement[bool]]:
-    return [Metric.agent_id == agent_id, Metric.period.in_(periods)]
+def kpi_versions(kpis: Sequence[directory.Kpi]) -> list[tuple[str, int]]:
+    return [(k.code, k.version) for k in kpis]
 
 
 def data_version(kind: str, *parts: object) -> str:
-    """A short digest of everything a response was computed from (ids, versions, aggregates)."""
+    """A short digest of everything a response was computed from (ids and versions)."""
     digest = hashlib.sha256(repr((kind, *parts)).encode()).hexdigest()[:32]
     return f"{kind}-{digest}"
-
-
-def metric_version(groups: Sequence[MetricGroup]) -> list[tuple[str, str, int, int, str]]:
-    return sorted((g.agent_id, g.period, g.row_count, g.version_sum, g.last_update) for g in groups)
-
-
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-def _stamp(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return "" if value is None else str(value)

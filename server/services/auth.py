@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +41,44 @@ TOKEN_NOT_STORED = "(sent by mail only)"
 
 def _unauthorized(detail: str = "Wrong email or password.") -> ProblemError:
     return ProblemError(ErrorCode.UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+# Built once: every request signs in, and building the statement cost more than running it.
+TOKEN_OWNER = (
+    select(User.id, User.role, User.team_id)
+    .join(AuthToken, AuthToken.user_id == User.id)
+    .where(
+        AuthToken.token_hash == bindparam("token_hash"),
+        AuthToken.kind == "access",
+        AuthToken.revoked_at.is_(None),
+        AuthToken.expires_at > bindparam("now"),
+        User.active.is_(True),
+    )
+)
+
+
+async def principal_for_token(session: AsyncSession, access_token: str) -> Principal | None:
+    """The caller behind an access token, in one statement of ``session``; ``None`` if not valid."""
+    connection = await session.connection()  # plain columns: no ORM result handling needed
+    values = {"token_hash": token_hash(access_token), "now": utcnow()}
+    row = (await connection.execute(TOKEN_OWNER, values)).first()
+    if row is None:
+        return None
+    return Principal(user_id=row.id, role=Role(row.role), team_id=row.team_id)
+
+
+@dataclass(frozen=True)
+class AccessToken:
+    """A bearer token, checked inside the transaction that answers the request: a read needs no
+    separate sign-in transaction (two round trips fewer), and the answer comes from the same snapshot."""
+
+    token: str | None
+
+    async def principal(self, session: AsyncSession) -> Principal:
+        who = await principal_for_token(session, self.token) if self.token else None
+        if who is None:
+            raise _unauthorized("Sign in first.")
+        return who
 
 
 @dataclass
@@ -169,22 +207,7 @@ class AuthService:
     async def authenticate(self, access_token: str) -> Principal | None:
         """The caller behind an access token, in one statement; ``None`` if it is not valid."""
         async with self.db.read() as session:
-            row = (
-                await session.execute(
-                    select(User.id, User.role, User.team_id)
-                    .join(AuthToken, AuthToken.user_id == User.id)
-                    .where(
-                        AuthToken.token_hash == token_hash(access_token),
-                        AuthToken.kind == "access",
-                        AuthToken.revoked_at.is_(None),
-                        AuthToken.expires_at > utcnow(),
-                        User.active.is_(True),
-                    )
-                )
-            ).first()
-        if row is None:
-            return None
-        return Principal(user_id=row.id, role=Role(row.role), team_id=row.team_id)
+            return await principal_for_token(session, access_token)
 
     async def me(self, who: Principal) -> Me:
         async with self.db.read() as session:

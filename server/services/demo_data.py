@@ -21,6 +21,7 @@ from server.db.engine import Database
 from server.db.models import CoachingSession, Kpi, Metric, Team, User
 from server.services.changes import ChangeRecord, metric_entity_id, record_changes
 from server.services.passwords import Passwords
+from server.services.score_store import refresh_scores
 from shared.auth import Role
 from shared.types import period_add
 
@@ -109,6 +110,7 @@ async def seed_demo(
         await session.execute(insert(User), agents)
         if plan.metrics:
             await session.execute(insert(Metric), plan.metrics)
+            await refresh_scores(session, {(m["agent_id"], m["period"]) for m in plan.metrics})
         if plan.sessions:
             await session.execute(insert(CoachingSession), plan.sessions)
         await record_changes(session, plan.changes)

@@ -25,6 +25,7 @@ from server.db.models import Kpi, Metric, Team, User
 from server.problems import ProblemError
 from server.services.changes import ChangeRecord, metric_entity_id, record_changes
 from server.services.principal import Principal
+from server.services.score_store import refresh_scores
 from shared.admin import ImportResult, ImportRowError
 from shared.auth import Role
 from shared.errors import ErrorCode
@@ -234,5 +235,6 @@ async def _upsert(
             for agent_id, period, kpi_code, version in sorted(written)
         ],
     )
+    await refresh_scores(session, {(agent_id, period) for agent_id, period, _, _ in written})
     updated = len(written) - inserted
     return ImportResult(inserted=inserted, updated=updated, unchanged=len(rows) - len(written))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +12,13 @@ from server.db.models import Team, User
 from server.problems import ProblemError
 from shared.auth import Role
 from shared.errors import ErrorCode
+
+
+class Caller(Protocol):
+    """Who is asking, resolved inside the transaction that answers: a ``Principal`` already known,
+    or an ``auth.AccessToken`` still to check."""
+
+    async def principal(self, session: AsyncSession) -> Principal: ...
 
 
 @dataclass
@@ -22,6 +30,10 @@ class Principal:
     team_id: str | None
     _team_ids: frozenset[str] | None = field(default=None, repr=False)
     _loaded: bool = field(default=False, repr=False)
+
+    async def principal(self, session: AsyncSession) -> Principal:
+        """Already authenticated: itself (see ``Caller``)."""
+        return self
 
     @property
     def is_admin(self) -> bool:

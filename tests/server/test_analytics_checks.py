@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, event, insert
 from server.db.engine import Database
 from server.db.models import Metric, Team, User
 from server.db.types import new_id
+from server.services.score_store import refresh_scores
 from shared import scoring
 from shared.analytics import below_target
 from shared.scoring import KpiRule
@@ -308,6 +309,7 @@ async def add_metrics(db: Database, agent_ids: list[str], periods: list[str], se
                 )
     async with db.write() as session:
         await session.execute(insert(Metric), rows)
+        await refresh_scores(session, {(row["agent_id"], row["period"]) for row in rows})
 
 
 async def add_team(

@@ -2,7 +2,7 @@
 mails that expire and hold no reset token
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002_stored_scores
 Create Date: 2026-12-03
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from server.db.types import UtcDateTime
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002_stored_scores"
 branch_labels = None
 depends_on = None
 
