@@ -55,6 +55,9 @@ class Settings:
     login_attempts_per_window: int = 10
     reset_requests_per_window: int = 5
     rate_window_seconds: int = 300
+    # Request bodies: JSON up to 1 MiB; the metrics CSV import has its own, larger bound.
+    max_body_bytes: int = 1024 * 1024
+    max_import_bytes: int = 32 * 1024 * 1024
     # argon2id memory cost; the library default, lowered only where hashing speed matters (tests).
     password_hash_memory_kib: int = 65536
 
@@ -85,4 +88,8 @@ class Settings:
             values["timezone"] = tz
         if workday := env.get("COACHHUB_WORKDAY"):
             values["workday"] = parse_workday(workday)
+        if max_body := env.get("COACHHUB_MAX_BODY_BYTES"):
+            values["max_body_bytes"] = int(max_body)
+        if max_import := env.get("COACHHUB_MAX_IMPORT_BYTES"):
+            values["max_import_bytes"] = int(max_import)
         return cls(**values)  # type: ignore[arg-type]

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import io
+import tempfile
+
 from starlette.requests import Request
 from starlette.responses import Response
 
 from server.api.http import caller, database, etag, json_response, parse_query, path_param, versioned_response
-from server.api.routing import api
+from server.api.routing import API_PREFIX, api
 from server.problems import ProblemError
 from server.services.analytics import AnalyticsService
-from server.services.metrics_import import MAX_IMPORT_BYTES, import_metrics_csv
+from server.services.metrics_import import import_metrics_csv
 from shared.admin import ImportResult
 from shared.analytics import ManagerDashboard, PeriodQuery, Scorecard, TeamDashboard, TeamDashboardQuery
 from shared.errors import ErrorCode
 
 CSV_MEDIA_TYPES = ("text/csv", "text/plain", "application/csv")
+IMPORT_PATH = API_PREFIX + "/admin/metrics/import"
+SPOOL_IN_MEMORY_BYTES = 1024 * 1024
 
 
 def _service(request: Request) -> AnalyticsService:
@@ -47,17 +52,14 @@ async def import_metrics(request: Request) -> Response:
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type not in CSV_MEDIA_TYPES:
         raise ProblemError(ErrorCode.VALIDATION_ERROR, "Send the metrics as a text/csv body.")
-    raw = await request.body()
-    if len(raw) > MAX_IMPORT_BYTES:
-        raise ProblemError(
-            ErrorCode.VALIDATION_ERROR,
-            f"The file is larger than {MAX_IMPORT_BYTES // 1_000_000} MB; split it.",
-        )
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ProblemError(ErrorCode.VALIDATION_ERROR, "The file is not UTF-8 text.") from exc
-    return json_response(await import_metrics_csv(database(request), text, who))
+    # The body goes to a temporary file as it arrives (BodySizeLimit bounds it) and is read back
+    # line by line, so a large import never sits in memory whole.
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as spool:
+        async for chunk in request.stream():
+            spool.write(chunk)
+        spool.seek(0)
+        lines = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
+        return json_response(await import_metrics_csv(database(request), lines, who))
 
 
 routes = [

@@ -61,6 +61,9 @@ async def json_body(request: Request) -> Any:
         return json.loads(raw or b"null", parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProblemError(ErrorCode.VALIDATION_ERROR, f"The body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        # The decoder recurses per nesting level; no request of ours nests anywhere near that deep.
+        raise ProblemError(ErrorCode.VALIDATION_ERROR, "The body is nested too deeply.") from exc
 
 
 async def parse_body(request: Request, model: type[M]) -> M:
