@@ -6,8 +6,6 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from shared.types import EntityId
-
 PASSWORD_MIN_LENGTH = 8
 
 
@@ -27,7 +25,7 @@ class Contract(BaseModel):
 class User(BaseModel):
     """A user as the API shows it (never the password hash)."""
 
-    id: EntityId
+    id: str
     email: str
     name: str
     role: Role

@@ -50,7 +50,7 @@ def check_length(starts_at: datetime, ends_at: datetime) -> None:
 class Session(BaseModel):
     """A coaching session as the API shows it."""
 
-    id: EntityId
+    id: str
     agent_id: str
     coach_id: str
     starts_at: datetime

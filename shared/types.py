@@ -42,7 +42,27 @@ NoNul = AfterValidator(_reject_nul)
 Period = Annotated[str, Field(pattern=PERIOD_PATTERN, examples=["2026-01"])]
 """A KPI month, ``YYYY-MM``."""
 
-EntityId = Annotated[str, Field(min_length=1, max_length=64), NoNul]
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+_UUID_RE = re.compile(UUID_PATTERN)
+
+EntityId = Annotated[
+    str,
+    Field(
+        pattern=UUID_PATTERN,
+        json_schema_extra={"format": "uuid"},
+        examples=["0b4e7a4e-5f0c-4c1e-9d4a-2f1f0c8e6b1a"],
+    ),
+    AfterValidator(str.lower),
+]
+"""An id: a UUID in its hyphenated form (``str(uuid.uuid4())``), compared lower-case.
+
+Server rows and client-made sessions alike; anything else is refused at the edge, so an id can
+always be put in a path, a header or a database column as it is.
+"""
+
+
+def is_entity_id(value: str) -> bool:
+    return _UUID_RE.fullmatch(value) is not None
 
 
 def is_period(value: str) -> bool:

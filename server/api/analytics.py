@@ -8,7 +8,7 @@ import tempfile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.api.http import caller, database, etag, json_response, parse_query, path_param, versioned_response
+from server.api.http import caller, database, etag, id_param, json_response, parse_query, versioned_response
 from server.api.routing import API_PREFIX, api
 from server.problems import ProblemError
 from server.services.analytics import AnalyticsService
@@ -43,7 +43,7 @@ async def manager_dashboard(request: Request) -> Response:
 async def scorecard(request: Request) -> Response:
     who = await caller(request)
     query = parse_query(request, PeriodQuery)
-    answer = await _service(request).scorecard(who, path_param(request, "agent_id"), query.period)
+    answer = await _service(request).scorecard(who, id_param(request, "agent_id"), query.period)
     return versioned_response(request, answer.body, etag(answer.version))
 
 

@@ -15,6 +15,7 @@ from server.problems import ProblemError, validation_problem
 from server.services.principal import Principal
 from server.settings import Settings
 from shared.errors import ErrorCode
+from shared.types import is_entity_id
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -90,11 +91,19 @@ def parse_query(request: Request, model: type[M]) -> M:
 
 
 def path_param(request: Request, name: str) -> str:
-    """An id from the path; one with a NUL character names nothing (PostgreSQL cannot store it)."""
+    """A name from the path; one with a NUL character names nothing (PostgreSQL cannot store it)."""
     value: str = request.path_params[name]
     if "\x00" in value:
-        raise ProblemError(ErrorCode.NOT_FOUND, "Nothing has that id.")
+        raise ProblemError(ErrorCode.NOT_FOUND, "Nothing has that name.")
     return value
+
+
+def id_param(request: Request, name: str) -> str:
+    """An id from the path; what is not a UUID names nothing."""
+    value: str = request.path_params[name]
+    if not is_entity_id(value):
+        raise ProblemError(ErrorCode.NOT_FOUND, "Nothing has that id.")
+    return value.lower()
 
 
 def to_json(model: BaseModel | list[Any] | dict[str, Any]) -> Any:

@@ -11,12 +11,12 @@ from starlette.responses import Response
 from server.api.http import (
     caller,
     database,
+    id_param,
     json_body,
     json_response,
     parse_body,
     parse_body_as,
     parse_query,
-    path_param,
     required_version,
     settings,
     versioned_response,
@@ -101,7 +101,7 @@ async def free_slots(request: Request) -> Response:
 
 
 async def get_session(request: Request) -> Response:
-    found = await _sessions(request).get(await caller(request), path_param(request, "session_id"))
+    found = await _sessions(request).get(await caller(request), id_param(request, "session_id"))
     return versioned_response(request, found, session_etag(found.version))
 
 
@@ -109,7 +109,7 @@ async def patch_session(request: Request) -> Response:
     who = await caller(request)
     expected = required_version(request)
     patch = await parse_body(request, SessionPatch)
-    updated = await _sessions(request).update(who, path_param(request, "session_id"), expected, patch)
+    updated = await _sessions(request).update(who, id_param(request, "session_id"), expected, patch)
     return versioned_response(request, updated, session_etag(updated.version))
 
 
@@ -121,7 +121,7 @@ async def resolve_conflict(request: Request) -> Response:
     who = await caller(request)
     expected = required_version(request)
     resolution = await parse_body_as(request, RESOLUTION)
-    result = await _conflicts(request).resolve(who, path_param(request, "session_id"), expected, resolution)
+    result = await _conflicts(request).resolve(who, id_param(request, "session_id"), expected, resolution)
     return json_response(result, headers={"ETag": session_etag(result.session.version)})
 
 

@@ -13,6 +13,7 @@ from server.db.models import Kpi, User
 from server.services.metrics_import import import_metrics_csv
 from shared.types import periods_ending, utcnow
 from tests.factories import World
+from tests.ids import uid
 from tests.server.conftest import Login
 from tests.server.test_analytics_checks import (
     StatementLog,
@@ -154,8 +155,11 @@ async def test_team_leader_sees_no_other_team(
         )
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"
-    unknown = await client.get(f"/api/v1/dashboards/team?period={PERIOD}&team_id=nope", headers=headers)
-    assert unknown.status_code == 404
+    for team_id, status in ((uid("nope"), 404), ("nope", 422)):
+        response = await client.get(
+            "/api/v1/dashboards/team", params={"period": PERIOD, "team_id": team_id}, headers=headers
+        )
+        assert response.status_code == status
 
 
 async def test_manager_sees_only_their_teams(client: httpx.AsyncClient, world: World, sign_in: Login) -> None:

@@ -21,6 +21,7 @@ from server.db.models import CoachingSession
 from server.settings import Settings
 from shared.types import utcnow
 from tests.factories import World
+from tests.ids import uid
 from tests.server.conftest import Login
 
 ROLES = ("agent_a1", "leader_a", "manager")
@@ -94,10 +95,10 @@ def _foreign_body(route: ApiRoute, ids: dict[str, str]) -> Any:
         return {"topic": "stolen"}
     if route.path.endswith("/sync/push"):
         return {
-            "client_id": "c1",
+            "client_id": uid("c1"),
             "mutations": [
                 {
-                    "mutation_id": "m1",
+                    "mutation_id": uid("m1"),
                     "type": "update_session",
                     "session_id": ids["session"],
                     "base_version": 1,
