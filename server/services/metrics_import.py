@@ -18,7 +18,7 @@ import io
 import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -145,19 +145,21 @@ def _parse_row(line: int, fields: list[str]) -> tuple[MetricRow | None, str | No
 
 
 async def import_metrics_csv(
-    db: Database, source: str | Iterable[str], principal: Principal | None
+    db: Database, source: str | TextIO, principal: Principal | None
 ) -> ImportResult:
     """Validate and upsert a metrics CSV in one write transaction; ``principal=None`` is the CLI.
 
-    ``source`` is the text, or its lines (an open file): rows are checked and upserted a chunk
-    at a time as they are read. Admins import for any agent, managers for the agents of their
-    teams. Any bad row → 422 ``validation_error`` with ``errors: [{row, message}]`` and nothing
-    written (the transaction rolls back).
+    ``source`` is the text, or an open file (seekable: a retried transaction reads it again).
+    Rows are checked and upserted a chunk at a time as they are read. Admins import for any
+    agent, managers for the agents of their teams. Any bad row → 422 ``validation_error`` with
+    ``errors: [{row, message}]`` and nothing written (the transaction rolls back).
     """
     if principal is not None:
         principal.require_role(Role.ADMIN, Role.MANAGER)
     lines = io.StringIO(source) if isinstance(source, str) else source
-    async with db.write() as session:
+
+    async def check_and_upsert(session: AsyncSession) -> ImportResult:
+        lines.seek(0)  # a retried attempt reads the file again from its start
         upsert = _Upsert(session, db.is_sqlite, {kpi.code: kpi for kpi in await session.scalars(select(Kpi))})
         errors: list[ImportRowError] = []
         for rows, row_errors in _batches(lines):
@@ -168,6 +170,8 @@ async def import_metrics_csv(
         if errors:
             raise _invalid(errors)
         return upsert.result()
+
+    return await db.run_write(check_and_upsert)
 
 
 async def _agents_by_code(session: AsyncSession, codes: set[str]) -> dict[str, ImportAgent]:
