@@ -48,6 +48,10 @@ class Settings:
     db_retry_attempts: int = 5
     db_retry_base_delay: float = 0.02
     db_retry_max_delay: float = 0.5
+    # PostgreSQL: seconds to connect, and per statement (a hung database fails within
+    # about connect + 2 x (statement + 1): the statement, then the rollback).
+    db_connect_timeout: float = 5.0
+    db_statement_timeout: float = 10.0
     mail_dir: Path | None = None
     smtp_url: str | None = None
     timezone: str = "UTC"
@@ -87,6 +91,10 @@ class Settings:
             values["pool_timeout"] = float(timeout)
         if attempts := env.get("COACHHUB_DB_RETRY_ATTEMPTS"):
             values["db_retry_attempts"] = max(1, int(attempts))
+        if connect_timeout := env.get("COACHHUB_DB_CONNECT_TIMEOUT"):
+            values["db_connect_timeout"] = float(connect_timeout)
+        if statement_timeout := env.get("COACHHUB_DB_STATEMENT_TIMEOUT"):
+            values["db_statement_timeout"] = float(statement_timeout)
         if mail_dir := env.get("COACHHUB_MAIL_DIR"):
             values["mail_dir"] = Path(mail_dir)
         if smtp := env.get("COACHHUB_SMTP_URL"):
