@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.types import Email
 
 PASSWORD_MIN_LENGTH = 8
 
@@ -42,7 +44,7 @@ class Me(User):
 
 
 class LoginRequest(Contract):
-    email: EmailStr
+    email: Email
     password: str = Field(min_length=1, max_length=1024)
 
 
@@ -61,7 +63,7 @@ class RefreshRequest(Contract):
 
 
 class PasswordResetRequest(Contract):
-    email: EmailStr
+    email: Email
 
 
 class PasswordResetAccepted(BaseModel):

@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     OVERLOADED = "overloaded"
     PAYLOAD_TOO_LARGE = "payload_too_large"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
 
     @property
     def status(self) -> int:
@@ -54,6 +55,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.OVERLOADED: 503,
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
 }
 
 _TITLES: dict[ErrorCode, str] = {
@@ -73,6 +75,7 @@ _TITLES: dict[ErrorCode, str] = {
     ErrorCode.RATE_LIMITED: "Too many requests",
     ErrorCode.OVERLOADED: "The server is busy",
     ErrorCode.PAYLOAD_TOO_LARGE: "The request body is too large",
+    ErrorCode.METHOD_NOT_ALLOWED: "Method not allowed here",
 }
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"

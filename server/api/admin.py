@@ -78,7 +78,7 @@ routes = [
         summary="Create a user",
     ),
     api(
-        "/admin/users/{id}",
+        "/admin/users/{id:uuid}",
         "PATCH",
         patch_user,
         body=UserPatch,
@@ -98,7 +98,7 @@ routes = [
         summary="Create a team",
     ),
     api(
-        "/admin/teams/{id}",
+        "/admin/teams/{id:uuid}",
         "PATCH",
         patch_team,
         body=TeamPatch,

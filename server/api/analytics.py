@@ -69,7 +69,7 @@ routes = [
     api("/dashboards/manager", "GET", manager_dashboard, query=PeriodQuery, response=ManagerDashboard,
         headers=("If-None-Match",), errors=(403,),
         summary="Every team in your scope side by side for a period"),
-    api("/agents/{agent_id}/scorecard", "GET", scorecard, query=PeriodQuery, response=Scorecard,
+    api("/agents/{agent_id:uuid}/scorecard", "GET", scorecard, query=PeriodQuery, response=Scorecard,
         headers=("If-None-Match",), errors=(404,),
         summary="One agent's KPIs against target, the previous month and the 12-month history"),
     api("/admin/metrics/import", "POST", import_metrics, body=str, body_media_type="text/csv",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, cast
 
 from pydantic import TypeAdapter, ValidationError
@@ -9,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.api.http import (
+    IDEMPOTENCY_KEY_PATTERN,
     caller,
     database,
     id_param,
@@ -43,6 +45,7 @@ from shared.sessions import (
     SlotList,
 )
 
+IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 # cast: mypy reads the Annotated discriminated union as a bare UnionType.
 RESOLUTION: TypeAdapter[Reschedule | Decline | Override] = TypeAdapter(cast(Any, Resolution))
 
@@ -61,8 +64,11 @@ def _idempotency_key(request: Request) -> str:
         raise ProblemError(
             ErrorCode.IDEMPOTENCY_KEY_MISSING, "Send an Idempotency-Key header with a booking."
         )
-    if len(key) > MAX_KEY_LENGTH:
-        raise ProblemError(ErrorCode.VALIDATION_ERROR, f"Idempotency-Key is longer than {MAX_KEY_LENGTH}.")
+    if len(key) > MAX_KEY_LENGTH or not IDEMPOTENCY_KEY.fullmatch(key):
+        raise ProblemError(
+            ErrorCode.VALIDATION_ERROR,
+            f"Idempotency-Key is up to {MAX_KEY_LENGTH} visible ASCII characters without spaces.",
+        )
     return key
 
 
@@ -133,14 +139,14 @@ routes = [
         summary="Book a session (idempotent per Idempotency-Key)"),
     api("/sessions/free-slots", "GET", free_slots, query=FreeSlotQuery, response=SlotList,
         errors=(403, 404), summary="Free slots of the coach and the agent on one day"),
-    api("/sessions/{session_id}", "GET", get_session, response=Session, headers=("If-None-Match",),
+    api("/sessions/{session_id:uuid}", "GET", get_session, response=Session, headers=("If-None-Match",),
         errors=(404,), summary="One session, with a strong ETag"),
-    api("/sessions/{session_id}", "PATCH", patch_session, body=SessionPatch, response=Session,
+    api("/sessions/{session_id:uuid}", "PATCH", patch_session, body=SessionPatch, response=Session,
         headers=("If-Match",), errors=(403, 404, 409, 412, 428),
         summary="Edit times, topic, notes, status or coach (If-Match)"),
     api("/conflicts", "GET", list_conflicts, response=ConflictList, errors=(403,),
         summary="Sessions in conflict, with what they clash with and suggested slots"),
-    api("/conflicts/{session_id}/resolve", "POST", resolve_conflict, body=Resolution,
+    api("/conflicts/{session_id:uuid}/resolve", "POST", resolve_conflict, body=Resolution,
         response=ResolveResult, headers=("If-Match",), errors=(403, 404, 409, 412, 428),
         summary="Reschedule, decline or override a conflicted session, in one transaction"),
 ]
