@@ -17,11 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server.db.engine import Database
-from server.db.migrate import upgrade
-from server.settings import Settings
 from tests import databases
-from tests.factories import TEST_HASH_MEMORY_KIB, World, login
+from tests.factories import World, login, seed_standard_world
 from tests.live_server import start_server, stop_server
 from tests.pg_cluster import PostgresCluster, postgres_bin_dir
 
@@ -70,15 +67,6 @@ def _refusal(response: httpx.Response) -> str:
     return f"{response.status_code} {code}"
 
 
-async def _seed(url: str) -> World:
-    await upgrade(url)
-    db = Database(Settings(database_url=url, password_hash_memory_kib=TEST_HASH_MEMORY_KIB))
-    try:
-        return await World(db).standard()
-    finally:
-        await db.dispose()
-
-
 @pytest.fixture
 def outage(tmp_path: Path) -> Iterator[Outage]:
     databases.require_postgres()
@@ -90,7 +78,7 @@ def outage(tmp_path: Path) -> Iterator[Outage]:
         cluster.init()
         cluster.start()
         url = databases.sqlalchemy_url(cluster.url)
-        world = asyncio.run(_seed(url))
+        world = asyncio.run(seed_standard_world(url))
         log_path = tmp_path / "server.log"
         process, base_url = start_server(
             url,

@@ -19,26 +19,14 @@ from pathlib import Path
 
 import httpx
 
-from server.db.engine import Database
-from server.db.migrate import upgrade
-from server.settings import Settings
 from tests import databases
-from tests.factories import PASSWORD, TEST_HASH_MEMORY_KIB, World
+from tests.factories import PASSWORD, seed_standard_world
 from tests.live_server import start_server, stop_server
 
 ROLES = ("admin", "leader_a")
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 # Sign-out would end the fuzzing user's own login half-way through the run.
 EXCLUDED_PATHS = ("/api/v1/auth/logout",)
-
-
-async def _seed(database_url: str) -> World:
-    await upgrade(database_url)
-    db = Database(Settings(database_url=database_url, password_hash_memory_kib=TEST_HASH_MEMORY_KIB))
-    try:
-        return await World(db).standard()
-    finally:
-        await db.dispose()
 
 
 @contextmanager
@@ -49,7 +37,7 @@ def fuzz_target(backend: str, directory: Path) -> Iterator[tuple[str, dict[str, 
     else:
         database_url = asyncio.run(databases.create_postgres_database())
     try:
-        world = asyncio.run(_seed(database_url))
+        world = asyncio.run(seed_standard_world(database_url))
         process, base_url = start_server(database_url, directory / "server.log", workers=1)
         try:
             tokens = {
