@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +15,15 @@ from server.problems import ProblemError
 from shared.errors import ErrorCode
 from shared.types import utcnow
 
+MAX_KEY_LENGTH = 200  # the key column's length
+
+
+def _stored(key: str) -> str:
+    """``key`` as the column holds it: a key built from a long address is stored as its digest."""
+    if len(key) <= MAX_KEY_LENGTH:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
 
 def _insert(session: AsyncSession) -> type[sqlite.Insert] | type[postgresql.Insert]:
     return sqlite.Insert if session.bind.dialect.name == "sqlite" else postgresql.Insert
@@ -24,7 +34,7 @@ async def hit(session: AsyncSession, key: str, window_seconds: int) -> int:
     now = utcnow()
     cutoff = now - timedelta(seconds=window_seconds)
     table: Any = RateLimitCounter.__table__
-    insert: Any = _insert(session)(table).values(key=key, window_start=now, count=1)
+    insert: Any = _insert(session)(table).values(key=_stored(key), window_start=now, count=1)
     expired = table.c.window_start < cutoff
     statement = insert.on_conflict_do_update(
         index_elements=[table.c.key],
@@ -41,7 +51,9 @@ async def current(session: AsyncSession, key: str, window_seconds: int) -> tuple
     """(count in the live window, seconds until it resets)."""
     row = (
         await session.execute(
-            select(RateLimitCounter.count, RateLimitCounter.window_start).where(RateLimitCounter.key == key)
+            select(RateLimitCounter.count, RateLimitCounter.window_start).where(
+                RateLimitCounter.key == _stored(key)
+            )
         )
     ).first()
     if row is None:
