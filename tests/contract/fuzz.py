@@ -70,6 +70,10 @@ def schemathesis_command(base_url: str, token: str, max_examples: int, seed: int
         str(max_examples),
         "--request-timeout",
         "30",
+        # --checks all includes a 10 s response-time check; speed is for bench/ to measure, and on
+        # a busy machine a 500-mutation push can take longer. This bound only catches a hang.
+        "--max-response-time",
+        "25",
         "--suppress-health-check",
         "all",
         "--no-color",
