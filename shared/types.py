@@ -79,8 +79,8 @@ EMAIL_PATTERN = r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f.]+(\.[^@\s\x00-\
 Email = Annotated[str, Field(max_length=254, pattern=EMAIL_PATTERN, examples=["ada@example.com"])]
 """An email address as the server accepts it (compared and stored lower-case by the services)."""
 
-# The opaque paging and sync cursors the server hands out: unpadded base64url.
-CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
+# The opaque paging and sync cursors the server hands out: base64url (padding optional).
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+={0,2}$"
 
 
 def is_entity_id(value: str) -> bool:

@@ -128,7 +128,7 @@ async def test_scorecard_has_current_previous_and_a_year_of_history(
     assert scorecard_problems(body) == []
 
 
-@pytest.mark.parametrize("path", ["/dashboards/team", "/dashboards/manager", "/agents/x/scorecard"])
+@pytest.mark.parametrize("path", ["/dashboards/team", "/dashboards/manager", f"/agents/{uid('x')}/scorecard"])
 async def test_a_bad_period_is_a_validation_error(
     client: httpx.AsyncClient, world: World, sign_in: Login, path: str
 ) -> None:
