@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint server-demo screenshots bench clean
+.PHONY: demo test lint fuzz server-demo screenshots bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,11 @@ demo: $(STAMP)
 
 test: $(STAMP) lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+# schemathesis --checks all against a live server, as admin and as team leader, on both databases.
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.contract.fuzz --backend sqlite --max-examples 200
+	$(BIN)/python -m tests.contract.fuzz --backend postgres --max-examples 200
 
 lint: $(STAMP)
 	$(BIN)/ruff check shared server desktop tests bench

@@ -10,7 +10,7 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ("http_load", "analytics_dashboard", "sync_snapshot", "desktop_sync")
+BENCHMARKS = ("http_load", "analytics_dashboard", "sync_snapshot", "desktop_sync", "import_memory")
 
 
 def main(names: list[str]) -> int:

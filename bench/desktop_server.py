@@ -13,7 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -63,8 +63,10 @@ def admin_login(logins: list[DemoLogin]) -> DemoLogin:
 
 
 @contextmanager
-def server_process(database: Path) -> Iterator[str]:
-    """``coachhub`` server on ``database`` in a child process; yields its base URL."""
+def server_process(database: Path, on_start: Callable[[int], None] | None = None) -> Iterator[str]:
+    """``coachhub`` server on ``database`` in a child process; yields its base URL.
+
+    ``on_start`` is given the child's process id (to watch its memory, say)."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.bind(("127.0.0.1", 0))
     listener.listen(128)  # connections queue here until the child accepts them
@@ -91,6 +93,8 @@ def server_process(database: Path) -> Iterator[str]:
     ]
     child = subprocess.Popen(command, env=env, pass_fds=(listener.fileno(),))
     listener.close()
+    if on_start is not None:
+        on_start(child.pid)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

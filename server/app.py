@@ -14,6 +14,8 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
 from server.admission import SIGN_IN_PREFIXES, AdmissionGate
+from server.api.analytics import IMPORT_PATH
+from server.body_limit import BodySizeLimit
 from server.db.engine import Database
 from server.observability import RequestMetrics
 from server.problems import EXCEPTION_HANDLERS
@@ -72,6 +74,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         middleware=[
             Middleware(SecurityHeaders),
             Middleware(RequestMetrics),
+            Middleware(
+                BodySizeLimit,
+                limit=settings.max_body_bytes,
+                per_path={IMPORT_PATH: settings.max_import_bytes},
+            ),
             Middleware(
                 AdmissionGate,
                 limit=settings.pool_size,

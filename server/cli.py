@@ -99,10 +99,12 @@ async def _import_metrics(args: argparse.Namespace, settings: Settings) -> int:
     from server.problems import ProblemError
     from server.services.metrics_import import import_metrics_csv
 
-    text = await asyncio.to_thread(Path(args.file).read_text, encoding="utf-8-sig")
+    # Read line by line as the import goes (a local file: each read is short).
+    lines = await asyncio.to_thread(Path(args.file).open, encoding="utf-8-sig", newline="")
     db = Database(settings)
     try:
-        result = await import_metrics_csv(db, text, None)
+        with lines:
+            result = await import_metrics_csv(db, lines, None)
     except ProblemError as error:
         print(f"nothing imported: {error.detail}", file=sys.stderr)
         for row in error.extra.get("errors", [])[:50]:

@@ -8,8 +8,11 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 from starlette.routing import BaseRoute
 
+from server.api.http import IDEMPOTENCY_KEY_PATTERN, IF_MATCH_PATTERN
 from server.api.routing import ApiRoute
+from server.services.idempotency import MAX_KEY_LENGTH
 from shared.errors import PROBLEM_MEDIA_TYPE, Problem
+from shared.types import EntityId
 
 REF_TEMPLATE = "#/components/schemas/{model}"
 
@@ -24,28 +27,50 @@ def _schema(annotation: Any, components: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+# Path parameters are ids (UUIDs) except a KPI's code.
+PATH_PARAMETERS: dict[str, Any] = {"code": {"type": "string", "minLength": 1, "maxLength": 64}}
+HEADER_PARAMETERS: dict[str, tuple[bool, dict[str, Any]]] = {
+    "If-None-Match": (False, {"type": "string"}),
+    "If-Match": (True, {"type": "string", "pattern": IF_MATCH_PATTERN, "examples": ['"1"']}),
+    "Idempotency-Key": (
+        True,
+        {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN, "maxLength": MAX_KEY_LENGTH},
+    ),
+}
+
+
 def _parameters(route: ApiRoute, components: dict[str, Any]) -> list[dict[str, Any]]:
+    id_schema = TypeAdapter(EntityId).json_schema()
     params: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {"name": name, "in": "path", "required": True, "schema": PATH_PARAMETERS.get(name, id_schema)}
         for name in route.param_convertors
     ]
     query = route.contract.query
     if query is not None:
-        schema = query.model_json_schema(ref_template=REF_TEMPLATE)
+        schema = query.model_json_schema(ref_template=REF_TEMPLATE, by_alias=True)
         components.update(schema.pop("$defs", {}))
         required = set(schema.get("required", []))
         for name, prop in schema.get("properties", {}).items():
             params.append({"name": name, "in": "query", "required": name in required, "schema": prop})
     for header in route.contract.headers:
-        params.append(
-            {
-                "name": header,
-                "in": "header",
-                "required": header != "If-None-Match",
-                "schema": {"type": "string"},
-            }
-        )
+        header_required, header_schema = HEADER_PARAMETERS[header]
+        params.append({"name": header, "in": "header", "required": header_required, "schema": header_schema})
     return params
+
+
+def _problem_statuses(route: ApiRoute) -> set[int]:
+    """Every problem status the route can answer, beyond what its contract lists."""
+    contract = route.contract
+    statuses = {422, 503, *contract.errors}  # 503: overloaded or the database unreachable
+    if contract.auth:
+        statuses.add(401)
+    if contract.body is not None:
+        statuses.add(413)
+    if "If-Match" in contract.headers:
+        statuses |= {412, 428}
+    if "Idempotency-Key" in contract.headers:
+        statuses.add(400)
+    return statuses
 
 
 def build_openapi(routes: list[BaseRoute], version: str) -> dict[str, Any]:
@@ -61,7 +86,9 @@ def build_openapi(routes: list[BaseRoute], version: str) -> dict[str, Any]:
         if contract.response is not None:
             success["content"] = {"application/json": {"schema": _schema(contract.response, components)}}
         responses[str(contract.status)] = success
-        for status in sorted({422, *contract.errors, *((401,) if contract.auth else ())}):
+        if "If-None-Match" in contract.headers:
+            responses["304"] = {"description": "Not modified: the If-None-Match tag is current"}
+        for status in sorted(_problem_statuses(route)):
             responses[str(status)] = {
                 "description": "Problem",
                 "content": {PROBLEM_MEDIA_TYPE: {"schema": problem}},
@@ -80,7 +107,7 @@ def build_openapi(routes: list[BaseRoute], version: str) -> dict[str, Any]:
             }
         if contract.auth:
             operation["security"] = [{"bearer": []}]
-        paths.setdefault(route.path, {})[route.method.lower()] = operation
+        paths.setdefault(route.path_format, {})[route.method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {"title": "Coaching Hub API", "version": version},

@@ -59,6 +59,10 @@ class Settings:
     db_retry_attempts: int = 5
     db_retry_base_delay: float = 0.02
     db_retry_max_delay: float = 0.5
+    # PostgreSQL: seconds to connect, and per statement (a hung database fails within
+    # about connect + 2 x (statement + 1): the statement, then the rollback).
+    db_connect_timeout: float = 5.0
+    db_statement_timeout: float = 10.0
     mail_dir: Path | None = None
     smtp_url: str | None = None
     timezone: str = "UTC"
@@ -76,6 +80,9 @@ class Settings:
     login_failures_per_address: int = 100
     reset_requests_per_window: int = 5
     rate_window_seconds: int = 300
+    # Request bodies: JSON up to 1 MiB; the metrics CSV import has its own, larger bound.
+    max_body_bytes: int = 1024 * 1024
+    max_import_bytes: int = 32 * 1024 * 1024
     # argon2id memory cost; the library default, lowered only where hashing speed matters (tests).
     password_hash_memory_kib: int = 65536
     # The hashing lane, per process: hashes at once, and how long a sign-in may wait for a turn
@@ -105,6 +112,10 @@ class Settings:
             values["pool_timeout"] = float(timeout)
         if attempts := env.get("COACHHUB_DB_RETRY_ATTEMPTS"):
             values["db_retry_attempts"] = max(1, int(attempts))
+        if connect_timeout := env.get("COACHHUB_DB_CONNECT_TIMEOUT"):
+            values["db_connect_timeout"] = float(connect_timeout)
+        if statement_timeout := env.get("COACHHUB_DB_STATEMENT_TIMEOUT"):
+            values["db_statement_timeout"] = float(statement_timeout)
         if mail_dir := env.get("COACHHUB_MAIL_DIR"):
             values["mail_dir"] = Path(mail_dir)
         if smtp := env.get("COACHHUB_SMTP_URL"):
@@ -119,4 +130,8 @@ class Settings:
             values["password_hash_concurrency"] = max(1, int(hashes))
         if metrics := env.get("COACHHUB_METRICS"):
             values["metrics_enabled"] = parse_flag(metrics)
+        if max_body := env.get("COACHHUB_MAX_BODY_BYTES"):
+            values["max_body_bytes"] = int(max_body)
+        if max_import := env.get("COACHHUB_MAX_IMPORT_BYTES"):
+            values["max_import_bytes"] = int(max_import)
         return cls(**values)  # type: ignore[arg-type]

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, Field
 
 from shared.auth import Contract, Role
 from shared.passwords import NewPassword
-from shared.types import EntityId, NoNul
+from shared.types import Email, EntityId, NoNul
 
 Name = Annotated[str, Field(min_length=1, max_length=200), NoNul]
 EmployeeCode = Annotated[str, Field(min_length=1, max_length=64), NoNul]
 
 
 class UserCreate(Contract):
-    email: EmailStr
+    email: Email
     name: Name
     role: Role
     password: NewPassword

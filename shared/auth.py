@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.passwords import NewPassword
-from shared.types import EntityId
+from shared.types import Email
 
 
 class Role(StrEnum):
@@ -26,7 +26,7 @@ class Contract(BaseModel):
 class User(BaseModel):
     """A user as the API shows it (never the password hash)."""
 
-    id: EntityId
+    id: str
     email: str
     name: str
     role: Role
@@ -43,7 +43,7 @@ class Me(User):
 
 
 class LoginRequest(Contract):
-    email: EmailStr
+    email: Email
     password: str = Field(min_length=1, max_length=1024)
 
 
@@ -62,7 +62,7 @@ class RefreshRequest(Contract):
 
 
 class PasswordResetRequest(Contract):
-    email: EmailStr
+    email: Email
 
 
 class PasswordResetAccepted(BaseModel):

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from shared.types import EntityId
-
 
 class Team(BaseModel):
-    id: EntityId
+    id: str
     name: str
     leader_id: str | None = None
     manager_id: str | None = None
@@ -18,7 +16,7 @@ class Team(BaseModel):
 class Agent(BaseModel):
     """An agent as listed for a team."""
 
-    id: EntityId
+    id: str
     name: str
     email: str
     team_id: str | None

@@ -26,6 +26,8 @@ class ErrorCode(StrEnum):
     CURSOR_EXPIRED = "cursor_expired"
     RATE_LIMITED = "rate_limited"
     OVERLOADED = "overloaded"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
 
     @property
     def status(self) -> int:
@@ -52,6 +54,8 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.CURSOR_EXPIRED: 410,
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.OVERLOADED: 503,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
 }
 
 _TITLES: dict[ErrorCode, str] = {
@@ -70,6 +74,8 @@ _TITLES: dict[ErrorCode, str] = {
     ErrorCode.CURSOR_EXPIRED: "The sync cursor has expired",
     ErrorCode.RATE_LIMITED: "Too many requests",
     ErrorCode.OVERLOADED: "The server is busy",
+    ErrorCode.PAYLOAD_TOO_LARGE: "The request body is too large",
+    ErrorCode.METHOD_NOT_ALLOWED: "Method not allowed here",
 }
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.auth import Contract
-from shared.types import EntityId, NoNul, UtcDatetime
+from shared.types import CURSOR_PATTERN, EntityId, NoNul, UtcDatetime
 
 MIN_LENGTH = timedelta(minutes=15)
 MAX_LENGTH = timedelta(hours=4)
@@ -50,7 +50,7 @@ def check_length(starts_at: datetime, ends_at: datetime) -> None:
 class Session(BaseModel):
     """A coaching session as the API shows it."""
 
-    id: EntityId
+    id: str
     agent_id: str
     coach_id: str
     starts_at: datetime
@@ -182,7 +182,7 @@ class SessionQuery(BaseModel):
     team_id: EntityId | None = None
     status: SessionStatus | None = None
     limit: int = Field(default=50, ge=1, le=200)
-    cursor: str | None = Field(default=None, max_length=500)
+    cursor: str | None = Field(default=None, max_length=500, pattern=CURSOR_PATTERN)
 
 
 class FreeSlotQuery(BaseModel):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from shared.auth import Contract
-from shared.types import EntityId
+from shared.types import CURSOR_PATTERN, EntityId
 
 Entity = Literal["team", "user", "kpi", "metric", "session"]
 
@@ -20,7 +20,7 @@ class ChangesQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    since: str | None = Field(default=None, max_length=2000)
+    since: str | None = Field(default=None, max_length=2000, pattern=CURSOR_PATTERN)
     limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
 
 
@@ -53,7 +53,7 @@ class Mutation(Contract):
     mutation_id: EntityId
     type: Literal["create_session", "update_session"]
     session_id: EntityId
-    base_version: int | None = None
+    base_version: StrictInt | None = None
     data: dict[str, Any]
 
 

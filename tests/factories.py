@@ -9,8 +9,10 @@ import httpx
 from argon2 import PasswordHasher
 
 from server.db.engine import Database
+from server.db.migrate import upgrade
 from server.db.models import Team, User
 from server.db.types import new_id
+from server.settings import Settings
 from shared.types import utcnow
 
 PASSWORD = "correct horse battery"
@@ -79,6 +81,16 @@ class World:
         await self.user("agent_b1", "agent", team="team_b")
         await self.user("agent_c1", "agent", team="team_c")
         return self
+
+
+async def seed_standard_world(database_url: str) -> World:
+    """Migrate the database at ``database_url`` and build the standard world in it."""
+    await upgrade(database_url)
+    db = Database(Settings(database_url=database_url, password_hash_memory_kib=TEST_HASH_MEMORY_KIB))
+    try:
+        return await World(db).standard()
+    finally:
+        await db.dispose()
 
 
 async def login(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> dict[str, str]:

@@ -36,7 +36,7 @@ async def push_offline_clash(
     mutation = Mutation(
         mutation_id=str(uuid.uuid4()), type="create_session", session_id=session_id, data=data
     )
-    await api.sync_push(PushRequest(client_id=f"demo-laptop-{uuid.uuid4().hex[:8]}", mutations=[mutation]))
+    await api.sync_push(PushRequest(client_id=str(uuid.uuid4()), mutations=[mutation]))
 
 
 async def edit_on_both_sides(services: Services, other: ApiClient, session: Session) -> None:

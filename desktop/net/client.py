@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel
@@ -56,6 +57,13 @@ def _query_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def segment(value: str) -> str:
+    """``value`` as one path segment: every reserved character quoted, and a dot segment too, so
+    an id like ``../../admin`` cannot climb out of the path it is put in."""
+    quoted = quote(value, safe="")
+    return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
 
 
 def _params(values: Mapping[str, Any]) -> dict[str, str]:
@@ -260,7 +268,7 @@ class ApiClient:
         )
 
     async def scorecard(self, agent_id: str, period: str) -> Scorecard:
-        path = f"/agents/{agent_id}/scorecard"
+        path = f"/agents/{segment(agent_id)}/scorecard"
         return await self._get_revalidated(path, Scorecard, _params({"period": period}))
 
     # -- sessions ----------------------------------------------------------------------------
@@ -282,7 +290,7 @@ class ApiClient:
             cursor = page.next_cursor
 
     async def get_session(self, session_id: str) -> Session:
-        return await self._get_model(f"/sessions/{session_id}", Session)
+        return await self._get_model(f"/sessions/{segment(session_id)}", Session)
 
     async def book_session(self, body: SessionCreate, idempotency_key: str) -> Session:
         response = await self._call(
@@ -296,7 +304,7 @@ class ApiClient:
     async def update_session(self, session_id: str, version: int, patch: SessionPatch) -> Session:
         response = await self._call(
             "PATCH",
-            f"/sessions/{session_id}",
+            f"/sessions/{segment(session_id)}",
             json=patch.model_dump(mode="json", exclude_none=True),
             headers={"If-Match": f'"{version}"'},
         )
@@ -318,7 +326,7 @@ class ApiClient:
     ) -> ResolveResult:
         response = await self._call(
             "POST",
-            f"/conflicts/{session_id}/resolve",
+            f"/conflicts/{segment(session_id)}/resolve",
             json=body.model_dump(mode="json"),
             headers={"If-Match": f'"{version}"'},
         )

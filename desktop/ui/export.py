@@ -14,20 +14,25 @@ from desktop.ui.widgets import period_label
 from shared.analytics import Scorecard
 
 CSV_HEADER = ("kpi", "name", "unit", "value", "target", "previous", "delta", "attainment", "year_avg")
+# A spreadsheet evaluates a cell starting with one of these as a formula (OWASP: CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Text that a spreadsheet shows as text: a leading quote before what would start a formula."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
 def write_scorecard_csv(scorecard: Scorecard, path: Path) -> None:
     """One row per KPI with raw numbers (empty when missing), then the score rows."""
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(("agent", scorecard.agent.name, "period", scorecard.period))
+        writer.writerow(("agent", spreadsheet_safe(scorecard.agent.name), "period", scorecard.period))
         writer.writerow(CSV_HEADER)
         for kpi in scorecard.kpis:
             writer.writerow(
                 (
-                    kpi.code,
-                    kpi.name,
-                    kpi.unit,
+                    *(spreadsheet_safe(text) for text in (kpi.code, kpi.name, kpi.unit)),
                     *(
                         _raw(v)
                         for v in (

@@ -5,7 +5,16 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.api.http import caller, database, etag, json_response, parse_body, path_param, required_version
+from server.api.http import (
+    caller,
+    database,
+    etag,
+    id_param,
+    json_response,
+    parse_body,
+    path_param,
+    required_version,
+)
 from server.api.routing import api
 from server.services.admin import AdminService
 from shared import auth, directory
@@ -30,7 +39,7 @@ async def create_user(request: Request) -> Response:
 async def patch_user(request: Request) -> Response:
     service = await _admin(request)
     version = required_version(request)
-    user = await service.patch_user(path_param(request, "id"), version, await parse_body(request, UserPatch))
+    user = await service.patch_user(id_param(request, "id"), version, await parse_body(request, UserPatch))
     return json_response(user, headers={"ETag": etag(user.version)})
 
 
@@ -45,7 +54,7 @@ async def create_team(request: Request) -> Response:
 async def patch_team(request: Request) -> Response:
     service = await _admin(request)
     version = required_version(request)
-    team = await service.patch_team(path_param(request, "id"), version, await parse_body(request, TeamPatch))
+    team = await service.patch_team(id_param(request, "id"), version, await parse_body(request, TeamPatch))
     return json_response(team, headers={"ETag": etag(team.version)})
 
 
@@ -69,7 +78,7 @@ routes = [
         summary="Create a user",
     ),
     api(
-        "/admin/users/{id}",
+        "/admin/users/{id:uuid}",
         "PATCH",
         patch_user,
         body=UserPatch,
@@ -89,7 +98,7 @@ routes = [
         summary="Create a team",
     ),
     api(
-        "/admin/teams/{id}",
+        "/admin/teams/{id:uuid}",
         "PATCH",
         patch_team,
         body=TeamPatch,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import tempfile
+
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -9,21 +12,23 @@ from server.api.http import (
     caller,
     database,
     etag,
+    id_param,
     json_response,
     parse_query,
-    path_param,
     token_caller,
     versioned_response,
 )
-from server.api.routing import api
+from server.api.routing import API_PREFIX, api
 from server.problems import ProblemError
 from server.services.analytics import AnalyticsService
-from server.services.metrics_import import MAX_IMPORT_BYTES, import_metrics_csv
+from server.services.metrics_import import import_metrics_csv
 from shared.admin import ImportResult
 from shared.analytics import ManagerDashboard, PeriodQuery, Scorecard, TeamDashboard, TeamDashboardQuery
 from shared.errors import ErrorCode
 
 CSV_MEDIA_TYPES = ("text/csv", "text/plain", "application/csv")
+IMPORT_PATH = API_PREFIX + "/admin/metrics/import"
+SPOOL_IN_MEMORY_BYTES = 1024 * 1024
 
 
 def _service(request: Request) -> AnalyticsService:
@@ -50,7 +55,7 @@ async def manager_dashboard(request: Request) -> Response:
 async def scorecard(request: Request) -> Response:
     who = token_caller(request)
     query = parse_query(request, PeriodQuery)
-    answer = await _service(request).scorecard(who, path_param(request, "agent_id"), query.period)
+    answer = await _service(request).scorecard(who, id_param(request, "agent_id"), query.period)
     return versioned_response(request, answer.body, etag(answer.version))
 
 
@@ -59,17 +64,14 @@ async def import_metrics(request: Request) -> Response:
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type not in CSV_MEDIA_TYPES:
         raise ProblemError(ErrorCode.VALIDATION_ERROR, "Send the metrics as a text/csv body.")
-    raw = await request.body()
-    if len(raw) > MAX_IMPORT_BYTES:
-        raise ProblemError(
-            ErrorCode.VALIDATION_ERROR,
-            f"The file is larger than {MAX_IMPORT_BYTES // 1_000_000} MB; split it.",
-        )
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ProblemError(ErrorCode.VALIDATION_ERROR, "The file is not UTF-8 text.") from exc
-    return json_response(await import_metrics_csv(database(request), text, who))
+    # The body goes to a temporary file as it arrives (BodySizeLimit bounds it) and is read back
+    # line by line, so a large import never sits in memory whole.
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as spool:
+        async for chunk in request.stream():
+            spool.write(chunk)
+        spool.seek(0)
+        lines = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
+        return json_response(await import_metrics_csv(database(request), lines, who))
 
 
 routes = [
@@ -79,7 +81,7 @@ routes = [
     api("/dashboards/manager", "GET", manager_dashboard, query=PeriodQuery, response=ManagerDashboard,
         headers=("If-None-Match",), errors=(403,),
         summary="Every team in your scope side by side for a period"),
-    api("/agents/{agent_id}/scorecard", "GET", scorecard, query=PeriodQuery, response=Scorecard,
+    api("/agents/{agent_id:uuid}/scorecard", "GET", scorecard, query=PeriodQuery, response=Scorecard,
         headers=("If-None-Match",), errors=(404,),
         summary="One agent's KPIs against target, the previous month and the 12-month history"),
     api("/admin/metrics/import", "POST", import_metrics, body=str, body_media_type="text/csv",

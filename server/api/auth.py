@@ -75,6 +75,7 @@ routes = [
         body=contract.RefreshRequest,
         response=contract.TokenPair,
         auth=False,
+        errors=(401,),
         summary="Rotate the refresh token and get a new pair",
     ),
     api("/auth/logout", "POST", logout, status=204, summary="End this login"),

@@ -10,11 +10,12 @@ from server.api.http import caller, database, json_response, parse_query
 from server.api.routing import api
 from server.services.directory import DirectoryService
 from shared.directory import AgentList, KpiList, TeamList
+from shared.types import EntityId
 
 
 class AgentQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    team_id: str | None = None
+    team_id: EntityId | None = None
 
 
 async def list_teams(request: Request) -> Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -16,6 +17,7 @@ from server.services.auth import AccessToken
 from server.services.principal import Principal
 from server.settings import Settings
 from shared.errors import ErrorCode
+from shared.types import is_entity_id
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -74,6 +76,9 @@ async def json_body(request: Request) -> Any:
         return json.loads(raw or b"null", parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProblemError(ErrorCode.VALIDATION_ERROR, f"The body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:
+        # The decoder recurses per nesting level; no request of ours nests anywhere near that deep.
+        raise ProblemError(ErrorCode.VALIDATION_ERROR, "The body is nested too deeply.") from exc
 
 
 async def parse_body(request: Request, model: type[M]) -> M:
@@ -100,11 +105,19 @@ def parse_query(request: Request, model: type[M]) -> M:
 
 
 def path_param(request: Request, name: str) -> str:
-    """An id from the path; one with a NUL character names nothing (PostgreSQL cannot store it)."""
+    """A name from the path; one with a NUL character names nothing (PostgreSQL cannot store it)."""
     value: str = request.path_params[name]
     if "\x00" in value:
-        raise ProblemError(ErrorCode.NOT_FOUND, "Nothing has that id.")
+        raise ProblemError(ErrorCode.NOT_FOUND, "Nothing has that name.")
     return value
+
+
+def id_param(request: Request, name: str) -> str:
+    """An id from the path (routes match ids with Starlette's ``uuid`` convertor), as a string."""
+    value: uuid.UUID | str = request.path_params[name]
+    if isinstance(value, str) and not is_entity_id(value):
+        raise ProblemError(ErrorCode.NOT_FOUND, "Nothing has that id.")
+    return str(value).lower()
 
 
 def to_json(model: BaseModel | list[Any] | dict[str, Any]) -> Any:
@@ -149,7 +162,10 @@ def versioned_response(
     return json_response(model, status_code, all_headers)
 
 
-VERSION_PATTERN = re.compile(r"[0-9]{1,40}")
+# The exact forms the server accepts, stated as such in the OpenAPI document.
+IF_MATCH_PATTERN = r'^"[0-9]{1,40}"$'
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]+$"  # visible ASCII, no spaces
+_IF_MATCH = re.compile(IF_MATCH_PATTERN)
 
 
 def required_version(request: Request) -> int:
@@ -159,11 +175,7 @@ def required_version(request: Request) -> int:
         raise ProblemError(
             ErrorCode.PRECONDITION_REQUIRED, 'Send If-Match: "<version>" with the ETag you last read.'
         )
-    value = header.strip()
-    if value.startswith("W/"):
-        raise ProblemError(ErrorCode.VALIDATION_ERROR, "If-Match needs a strong ETag.")
-    value = value.strip('"')
-    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
-    if not VERSION_PATTERN.fullmatch(value):
-        raise ProblemError(ErrorCode.VALIDATION_ERROR, 'If-Match must be a version like "3".')
-    return int(value)
+    # ASCII digits in quotes only: no weak tag, no "*", and str.isdigit() would pass "²".
+    if not _IF_MATCH.fullmatch(header.strip()):
+        raise ProblemError(ErrorCode.VALIDATION_ERROR, 'If-Match must be a strong ETag like "3".')
+    return int(header.strip()[1:-1])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, cast
 
 from pydantic import TypeAdapter, ValidationError
@@ -9,14 +10,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.api.http import (
+    IDEMPOTENCY_KEY_PATTERN,
     caller,
     database,
+    id_param,
     json_body,
     json_response,
     parse_body,
     parse_body_as,
     parse_query,
-    path_param,
     required_version,
     settings,
     versioned_response,
@@ -43,6 +45,7 @@ from shared.sessions import (
     SlotList,
 )
 
+IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
 # cast: mypy reads the Annotated discriminated union as a bare UnionType.
 RESOLUTION: TypeAdapter[Reschedule | Decline | Override] = TypeAdapter(cast(Any, Resolution))
 
@@ -61,8 +64,11 @@ def _idempotency_key(request: Request) -> str:
         raise ProblemError(
             ErrorCode.IDEMPOTENCY_KEY_MISSING, "Send an Idempotency-Key header with a booking."
         )
-    if len(key) > MAX_KEY_LENGTH:
-        raise ProblemError(ErrorCode.VALIDATION_ERROR, f"Idempotency-Key is longer than {MAX_KEY_LENGTH}.")
+    if len(key) > MAX_KEY_LENGTH or not IDEMPOTENCY_KEY.fullmatch(key):
+        raise ProblemError(
+            ErrorCode.VALIDATION_ERROR,
+            f"Idempotency-Key is up to {MAX_KEY_LENGTH} visible ASCII characters without spaces.",
+        )
     return key
 
 
@@ -101,7 +107,7 @@ async def free_slots(request: Request) -> Response:
 
 
 async def get_session(request: Request) -> Response:
-    found = await _sessions(request).get(await caller(request), path_param(request, "session_id"))
+    found = await _sessions(request).get(await caller(request), id_param(request, "session_id"))
     return versioned_response(request, found, session_etag(found.version))
 
 
@@ -109,7 +115,7 @@ async def patch_session(request: Request) -> Response:
     who = await caller(request)
     expected = required_version(request)
     patch = await parse_body(request, SessionPatch)
-    updated = await _sessions(request).update(who, path_param(request, "session_id"), expected, patch)
+    updated = await _sessions(request).update(who, id_param(request, "session_id"), expected, patch)
     return versioned_response(request, updated, session_etag(updated.version))
 
 
@@ -121,7 +127,7 @@ async def resolve_conflict(request: Request) -> Response:
     who = await caller(request)
     expected = required_version(request)
     resolution = await parse_body_as(request, RESOLUTION)
-    result = await _conflicts(request).resolve(who, path_param(request, "session_id"), expected, resolution)
+    result = await _conflicts(request).resolve(who, id_param(request, "session_id"), expected, resolution)
     return json_response(result, headers={"ETag": session_etag(result.session.version)})
 
 
@@ -133,14 +139,14 @@ routes = [
         summary="Book a session (idempotent per Idempotency-Key)"),
     api("/sessions/free-slots", "GET", free_slots, query=FreeSlotQuery, response=SlotList,
         errors=(403, 404), summary="Free slots of the coach and the agent on one day"),
-    api("/sessions/{session_id}", "GET", get_session, response=Session, headers=("If-None-Match",),
+    api("/sessions/{session_id:uuid}", "GET", get_session, response=Session, headers=("If-None-Match",),
         errors=(404,), summary="One session, with a strong ETag"),
-    api("/sessions/{session_id}", "PATCH", patch_session, body=SessionPatch, response=Session,
+    api("/sessions/{session_id:uuid}", "PATCH", patch_session, body=SessionPatch, response=Session,
         headers=("If-Match",), errors=(403, 404, 409, 412, 428),
         summary="Edit times, topic, notes, status or coach (If-Match)"),
     api("/conflicts", "GET", list_conflicts, response=ConflictList, errors=(403,),
         summary="Sessions in conflict, with what they clash with and suggested slots"),
-    api("/conflicts/{session_id}/resolve", "POST", resolve_conflict, body=Resolution,
+    api("/conflicts/{session_id:uuid}/resolve", "POST", resolve_conflict, body=Resolution,
         response=ResolveResult, headers=("If-Match",), errors=(403, 404, 409, 412, 428),
         summary="Reschedule, decline or override a conflicted session, in one transaction"),
 ]

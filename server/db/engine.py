@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from server.db.faults import connection_faults_unavailable
 from server.db.private_files import create_private_sqlite_file
 from server.db.retry import RetryPolicy
 from server.settings import Settings
@@ -28,6 +29,7 @@ T = TypeVar("T")
 Work = Callable[[AsyncSession], Awaitable[T]]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+CLIENT_TIMEOUT_MARGIN = 1.0  # seconds past the server's statement_timeout
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -46,6 +48,20 @@ def _sqlite_on_begin(conn: Connection) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def postgres_timeouts(settings: Settings) -> dict[str, Any]:
+    """asyncpg's connect and command timeouts, and PostgreSQL's own ``statement_timeout``.
+
+    The server cancels a statement past its timeout and the connection stays usable. The client's
+    command timeout is a little longer: it fires only when the server does not answer at all
+    (hung, frozen), so a request fails within its budget instead of waiting for the socket.
+    """
+    return {
+        "timeout": settings.db_connect_timeout,
+        "command_timeout": settings.db_statement_timeout + CLIENT_TIMEOUT_MARGIN,
+        "server_settings": {"statement_timeout": str(int(settings.db_statement_timeout * 1000))},
+    }
+
+
 def create_engine(settings: Settings) -> AsyncEngine:
     kwargs: dict[str, Any] = {
         "pool_size": settings.pool_size,
@@ -56,6 +72,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         create_private_sqlite_file(settings.database_url)
         kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+    else:
+        kwargs["connect_args"] = postgres_timeouts(settings)
     engine = create_async_engine(settings.database_url, **kwargs)
     if settings.is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
@@ -85,14 +103,16 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """One read snapshot: every statement inside sees the same committed state."""
-        async with AsyncSession(self._read_bind, expire_on_commit=False) as session, session.begin():
-            yield session
+        with connection_faults_unavailable():
+            async with AsyncSession(self._read_bind, expire_on_commit=False) as session, session.begin():
+                yield session
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One atomic write transaction; committed on success, rolled back on any error."""
-        async with AsyncSession(self._write_bind, expire_on_commit=False) as session, session.begin():
-            yield session
+        with connection_faults_unavailable():
+            async with AsyncSession(self._write_bind, expire_on_commit=False) as session, session.begin():
+                yield session
 
     async def run_write(self, work: Work[T]) -> T:
         """Run ``work`` in one write transaction and return its result; the whole of ``work``

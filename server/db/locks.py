@@ -18,12 +18,24 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 PERSON_NAMESPACE = b"coachhub:person:"
+IMPORTS_NAMESPACE = b"coachhub:metrics-import"
+
+
+def _lock_key(name: bytes) -> int:
+    digest = hashlib.sha256(name).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def person_lock_key(user_id: str) -> int:
     """A stable signed 64-bit advisory-lock key for a person (the same in every process)."""
-    digest = hashlib.sha256(PERSON_NAMESPACE + user_id.encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
+    return _lock_key(PERSON_NAMESPACE + user_id.encode())
+
+
+async def lock_imports(session: AsyncSession) -> None:
+    """Let one metrics import at a time write, until its transaction ends (PostgreSQL only; on
+    SQLite ``BEGIN IMMEDIATE`` does this already)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(_lock_key(IMPORTS_NAMESPACE))))
 
 
 async def lock_people(session: AsyncSession, *user_ids: str) -> None:

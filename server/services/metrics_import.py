@@ -1,10 +1,14 @@
 """The monthly KPI import: a CSV of ``employee_code,period,kpi,value`` upserted all or nothing.
 
-Every row is checked first, inside the write transaction; one bad row and nothing is written,
-and the 422 names each bad row by its line in the file (the header is line 1). The upsert is one
-``INSERT … ON CONFLICT DO UPDATE … WHERE value changed RETURNING`` per chunk, so a concurrent import
-of the same keys can neither fail on the unique key nor lose a version bump, and an unchanged value
-keeps its version and ``updated_at``.
+Every row is checked inside the write transaction; one bad row and nothing is written, and the
+422 names each bad row by its line in the file (the header is line 1). The upsert is one
+``INSERT … ON CONFLICT DO UPDATE … WHERE value changed RETURNING`` per chunk, so a concurrent
+import of the same keys can neither fail on the unique key nor lose a version bump, and an
+unchanged value keeps its version and ``updated_at``.
+
+The file is read as a stream: a chunk of rows is checked, upserted and logged as a change before
+the next is read, so a large import holds one chunk in memory, not the file. After the first bad
+row nothing more is written, the rest is only checked, and the transaction rolls back.
 """
 
 from __future__ import annotations
@@ -12,15 +16,16 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.engine import Database
+from server.db.locks import lock_imports
 from server.db.models import Kpi, Metric, Team, User
 from server.problems import ProblemError
 from server.services.changes import ChangeRecord, metric_entity_id, record_changes
@@ -32,7 +37,6 @@ from shared.errors import ErrorCode
 from shared.types import is_period, utcnow
 
 HEADER = ("employee_code", "period", "kpi", "value")
-MAX_IMPORT_BYTES = 20_000_000
 MAX_REPORTED_ERRORS = 200
 UPSERT_CHUNK = 500
 LOOKUP_CHUNK = 500
@@ -58,13 +62,15 @@ class ImportAgent:
     manager_id: str | None
 
 
-def parse_metrics_csv(text: str) -> tuple[list[MetricRow], list[ImportRowError]]:
-    """Rows that parse, and an error per line that does not (format, period, value, duplicates)."""
-    reader = csv.reader(io.StringIO(text))
-    rows: list[MetricRow] = []
-    errors: list[ImportRowError] = []
+def iter_metrics_csv(lines: Iterable[str]) -> Iterator[MetricRow | ImportRowError]:
+    """Each line that parses as a row, or an error for it (format, period, value, duplicates).
+
+    Lines are read one at a time; what is kept across them is one short key per row, to find
+    duplicates, so memory grows with the row count, never with a copy of the file.
+    """
+    reader = csv.reader(lines)
     header_seen = False
-    first_line: dict[tuple[str, str, str], int] = {}
+    first_line: dict[str, int] = {}
     try:
         for record in reader:
             line = reader.line_num
@@ -74,24 +80,49 @@ def parse_metrics_csv(text: str) -> tuple[list[MetricRow], list[ImportRowError]]
             if not header_seen:
                 header_seen = True
                 if tuple(f.lower() for f in fields) != HEADER:
-                    errors.append(ImportRowError(row=line, message=f"the header must be {','.join(HEADER)}"))
-                    return rows, errors
+                    yield ImportRowError(row=line, message=f"the header must be {','.join(HEADER)}")
+                    return
                 continue
             row, message = _parse_row(line, fields)
             if row is not None:
-                key = (row.employee_code, row.period, row.kpi)
+                key = f"{row.employee_code}\x00{row.period}\x00{row.kpi}"  # NUL cannot occur in a row
                 if key in first_line:
                     message = f"duplicate of row {first_line[key]}"
                 else:
                     first_line[key] = line
-                    rows.append(row)
+                    yield row
             if message is not None:
-                errors.append(ImportRowError(row=line, message=message))
+                yield ImportRowError(row=line, message=message)
     except csv.Error as exc:
-        errors.append(ImportRowError(row=reader.line_num, message=f"not valid CSV: {exc}"))
+        yield ImportRowError(row=reader.line_num, message=f"not valid CSV: {exc}")
+    except UnicodeDecodeError:
+        yield ImportRowError(row=reader.line_num + 1, message="the file is not UTF-8 text")
     if not header_seen:
-        errors.append(ImportRowError(row=1, message=f"the header must be {','.join(HEADER)}"))
+        yield ImportRowError(row=1, message=f"the header must be {','.join(HEADER)}")
+
+
+def parse_metrics_csv(text: str) -> tuple[list[MetricRow], list[ImportRowError]]:
+    """Rows that parse, and an error per line that does not."""
+    rows: list[MetricRow] = []
+    errors: list[ImportRowError] = []
+    for batch_rows, batch_errors in _batches(io.StringIO(text)):
+        rows.extend(batch_rows)
+        errors.extend(batch_errors)
     return rows, errors
+
+
+def _batches(lines: Iterable[str]) -> Iterator[tuple[list[MetricRow], list[ImportRowError]]]:
+    rows: list[MetricRow] = []
+    errors: list[ImportRowError] = []
+    for item in iter_metrics_csv(lines):
+        if isinstance(item, MetricRow):
+            rows.append(item)
+        else:
+            errors.append(item)
+        if len(rows) == UPSERT_CHUNK:
+            yield rows, errors
+            rows, errors = [], []
+    yield rows, errors
 
 
 def _parse_row(line: int, fields: list[str]) -> tuple[MetricRow | None, str | None]:
@@ -115,24 +146,36 @@ def _parse_row(line: int, fields: list[str]) -> tuple[MetricRow | None, str | No
     return MetricRow(line, code, period, kpi.lower(), value), None
 
 
-async def import_metrics_csv(db: Database, csv_text: str, principal: Principal | None) -> ImportResult:
+async def import_metrics_csv(
+    db: Database, source: str | TextIO, principal: Principal | None
+) -> ImportResult:
     """Validate and upsert a metrics CSV in one write transaction; ``principal=None`` is the CLI.
 
-    Admins import for any agent, managers for the agents of their teams. Any bad row → 422
-    ``validation_error`` with ``errors: [{row, message}]`` and nothing written.
+    ``source`` is the text, or an open file (seekable: a retried transaction reads it again).
+    Rows are checked and upserted a chunk at a time as they are read. Admins import for any
+    agent, managers for the agents of their teams. Any bad row → 422 ``validation_error`` with
+    ``errors: [{row, message}]`` and nothing written (the transaction rolls back).
     """
     if principal is not None:
         principal.require_role(Role.ADMIN, Role.MANAGER)
-    rows, errors = parse_metrics_csv(csv_text)
+    lines = io.StringIO(source) if isinstance(source, str) else source
 
     async def check_and_upsert(session: AsyncSession) -> ImportResult:
-        kpis = {kpi.code: kpi for kpi in await session.scalars(select(Kpi))}
-        agents = await _agents_by_code(session, {row.employee_code for row in rows})
-        # A copy: a retried attempt must not find the previous attempt's reference errors.
-        problems = errors + _check_references(rows, kpis, agents, principal)
-        if problems:
-            raise _invalid(problems)
-        return await _upsert(session, db.is_sqlite, rows, agents)
+        lines.seek(0)  # a retried attempt reads the file again from its start
+        # A streamed file cannot be sorted as a whole, so imports take turns: two imports of the
+        # same rows would otherwise each hold a row the other waits for (a deadlock).
+        await lock_imports(session)
+        upsert = _Upsert(session, db.is_sqlite, {kpi.code: kpi for kpi in await session.scalars(select(Kpi))})
+        errors: list[ImportRowError] = []
+        for rows, row_errors in _batches(lines):
+            errors.extend(row_errors)
+            errors.extend(await upsert.check(rows, principal))
+            if not errors:
+                await upsert.write(rows)
+        if errors:
+            raise _invalid(errors)
+        await refresh_scores(session, upsert.touched)
+        return upsert.result()
 
     return await db.run_write(check_and_upsert)
 
@@ -190,51 +233,69 @@ def _invalid(errors: list[ImportRowError]) -> ProblemError:
     )
 
 
-async def _upsert(
-    session: AsyncSession, is_sqlite: bool, rows: Sequence[MetricRow], agents: dict[str, ImportAgent]
-) -> ImportResult:
-    now = utcnow()
-    dialect_insert: Any = sqlite.insert if is_sqlite else postgresql.insert
-    written: list[tuple[str, str, str, int]] = []
-    # Upserts lock their rows as they go: in key order, two imports of the same rows queue behind
-    # each other instead of each holding a row the other waits for (a deadlock on PostgreSQL).
-    rows = sorted(rows, key=lambda row: (agents[row.employee_code].id, row.period, row.kpi))
-    for start in range(0, len(rows), UPSERT_CHUNK):
-        chunk = rows[start : start + UPSERT_CHUNK]
-        stmt = dialect_insert(Metric).values(
+class _Upsert:
+    """Upserts checked chunks of one import and counts what they did."""
+
+    def __init__(self, session: AsyncSession, is_sqlite: bool, kpis: dict[str, Kpi]) -> None:
+        self.session = session
+        self.insert: Any = sqlite.insert if is_sqlite else postgresql.insert
+        self.kpis = kpis
+        self.agents: dict[str, ImportAgent] = {}
+        self.team_of: dict[str, str | None] = {}
+        self.now = utcnow()
+        self.rows = self.inserted = self.updated = 0
+        self.touched: set[tuple[str, str]] = set()  # (agent, period) whose stored score is stale
+
+    async def check(self, rows: Sequence[MetricRow], principal: Principal | None) -> list[ImportRowError]:
+        """Errors of rows naming an unknown (or another manager's) agent or KPI."""
+        found = await _agents_by_code(self.session, {row.employee_code for row in rows} - self.agents.keys())
+        self.agents.update(found)
+        self.team_of.update((agent.id, agent.team_id) for agent in found.values())
+        return _check_references(rows, self.kpis, self.agents, principal)
+
+    async def write(self, rows: Sequence[MetricRow]) -> None:
+        if not rows:
+            return
+        # In key order, so the rows of one statement are locked in the same order by every import.
+        rows = sorted(rows, key=lambda row: (self.agents[row.employee_code].id, row.period, row.kpi))
+        stmt = self.insert(Metric).values(
             [
                 {
-                    "agent_id": agents[row.employee_code].id,
+                    "agent_id": self.agents[row.employee_code].id,
                     "period": row.period,
                     "kpi_code": row.kpi,
                     "value": row.value,
                     "version": 1,
-                    "updated_at": now,
+                    "updated_at": self.now,
                 }
-                for row in chunk
+                for row in rows
             ]
         )
         stmt = stmt.on_conflict_do_update(
             index_elements=[Metric.agent_id, Metric.period, Metric.kpi_code],
-            set_={"value": stmt.excluded.value, "version": Metric.version + 1, "updated_at": now},
+            set_={"value": stmt.excluded.value, "version": Metric.version + 1, "updated_at": self.now},
             where=Metric.value != stmt.excluded.value,
         ).returning(Metric.agent_id, Metric.period, Metric.kpi_code, Metric.version)
-        written.extend((r[0], r[1], r[2], r[3]) for r in await session.execute(stmt))
-    inserted = sum(1 for *_, version in written if version == 1)
-    team_of = {agent.id: agent.team_id for agent in agents.values()}
-    await record_changes(
-        session,
-        [
-            ChangeRecord(
-                "metric",
-                metric_entity_id(agent_id, period, kpi_code),
-                version,
-                team_id=team_of.get(agent_id),
-                agent_id=agent_id,
-            )
-            for agent_id, period, kpi_code, version in sorted(written)
-        ],
-    )
-    await refresh_scores(session, {(agent_id, period) for agent_id, period, _, _ in written})
-    updated = len(written) - inserted
-    return ImportResult(inserted=inserted, updated=updated, unchanged=len(rows) - len(written))
+        written = sorted((r[0], r[1], r[2], r[3]) for r in await self.session.execute(stmt))
+        await record_changes(
+            self.session,
+            [
+                ChangeRecord(
+                    "metric",
+                    metric_entity_id(agent_id, period, kpi_code),
+                    version,
+                    team_id=self.team_of.get(agent_id),
+                    agent_id=agent_id,
+                )
+                for agent_id, period, kpi_code, version in written
+            ],
+        )
+        self.touched.update((agent_id, period) for agent_id, period, _, _ in written)
+        inserted = sum(1 for *_, version in written if version == 1)
+        self.rows += len(rows)
+        self.inserted += inserted
+        self.updated += len(written) - inserted
+
+    def result(self) -> ImportResult:
+        unchanged = self.rows - self.inserted - self.updated
+        return ImportResult(inserted=self.inserted, updated=self.updated, unchanged=unchanged)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +15,15 @@ from server.problems import ProblemError
 from shared.errors import ErrorCode
 from shared.types import utcnow
 
+MAX_KEY_LENGTH = 200  # the key column's length
+
+
+def _stored(key: str) -> str:
+    """``key`` as the column holds it: a key built from a long address is stored as its digest."""
+    if len(key) <= MAX_KEY_LENGTH:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
 
 def insert_for(session: AsyncSession) -> type[sqlite.Insert] | type[postgresql.Insert]:
     """The dialect's INSERT, which has ``on_conflict_do_update``."""
@@ -25,7 +35,7 @@ async def hit(session: AsyncSession, key: str, window_seconds: int) -> int:
     now = utcnow()
     cutoff = now - timedelta(seconds=window_seconds)
     table: Any = RateLimitCounter.__table__
-    insert: Any = insert_for(session)(table).values(key=key, window_start=now, count=1)
+    insert: Any = insert_for(session)(table).values(key=_stored(key), window_start=now, count=1)
     expired = table.c.window_start < cutoff
     statement = insert.on_conflict_do_update(
         index_elements=[table.c.key],
@@ -42,7 +52,9 @@ async def current(session: AsyncSession, key: str, window_seconds: int) -> tuple
     """(count in the live window, seconds until it resets)."""
     row = (
         await session.execute(
-            select(RateLimitCounter.count, RateLimitCounter.window_start).where(RateLimitCounter.key == key)
+            select(RateLimitCounter.count, RateLimitCounter.window_start).where(
+                RateLimitCounter.key == _stored(key)
+            )
         )
     ).first()
     if row is None:

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from pydantic import TypeAdapter
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,7 +46,7 @@ from shared.sessions import (
     SessionStatus,
     Slot,
 )
-from shared.types import utcnow
+from shared.types import EntityId, UtcDatetime, utcnow
 
 T = TypeVar("T")
 
@@ -142,6 +143,10 @@ def _not_found() -> ProblemError:
     return ProblemError(ErrorCode.NOT_FOUND, "No such session.")
 
 
+# A listing cursor is the (starts_at, id) of the last row sent, checked like any other input.
+PAGE_POSITION: TypeAdapter[tuple[datetime, str]] = TypeAdapter(tuple[UtcDatetime, EntityId])
+
+
 def encode_cursor(row: Session) -> str:
     raw = json.dumps([row.starts_at.isoformat(), row.id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -150,13 +155,9 @@ def encode_cursor(row: Session) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        starts, session_id = json.loads(raw)
-        moment = datetime.fromisoformat(starts)
-        if moment.tzinfo is None or not isinstance(session_id, str):
-            raise ValueError("bad cursor")
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        return PAGE_POSITION.validate_json(raw)
+    except (ValueError, binascii.Error) as exc:  # pydantic's ValidationError is a ValueError
         raise ProblemError(ErrorCode.VALIDATION_ERROR, "The cursor is not valid.") from exc
-    return moment, session_id
 
 
 class SessionService:

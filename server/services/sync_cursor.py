@@ -18,6 +18,19 @@ from server.problems import ProblemError
 from shared.errors import ErrorCode
 
 CURSOR_VERSION = 1
+MAX_KEY_PARTS = 3  # a metric's (agent_id, period, kpi_code)
+MAX_KEY_PART_LENGTH = 64
+
+
+def _is_key_part(part: object) -> bool:
+    """A key the databases can compare: text without NUL, with no lone surrogate, of id length."""
+    if not isinstance(part, str) or "\x00" in part or len(part) > MAX_KEY_PART_LENGTH:
+        return False
+    try:
+        part.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def cursor_expired(detail: str) -> ProblemError:
@@ -62,9 +75,9 @@ class Cursor:
             if not isinstance(entity, int) or isinstance(entity, bool) or entity < 0:
                 raise ValueError("bad snapshot position")
             if after is not None and not (
-                isinstance(after, list) and after and all(isinstance(part, str) for part in after)
+                isinstance(after, list) and 0 < len(after) <= MAX_KEY_PARTS and all(map(_is_key_part, after))
             ):
                 raise ValueError("bad snapshot key")
             return cls(seq, scope, entity, tuple(after) if after is not None else None)
-        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError) as exc:
             raise cursor_expired("The sync cursor is not valid.") from exc

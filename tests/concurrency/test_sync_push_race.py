@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from server.db.engine import Database
 from server.db.models import CoachingSession, SyncMutation
 from tests.factories import World, login
+from tests.ids import uid
 from tests.live_server import LiveServer
 from tests.server.test_sync_support import fold, pull, pull_all, snapshot
 
@@ -56,7 +57,7 @@ def _update(session_id: str, base_version: int, **data: Any) -> dict[str, Any]:
 
 async def _push(client: httpx.AsyncClient, headers: dict[str, str], mutations: list[dict[str, Any]]) -> Any:
     response = await client.post(
-        "/api/v1/sync/push", json={"client_id": "c", "mutations": mutations}, headers=headers
+        "/api/v1/sync/push", json={"client_id": uid("c"), "mutations": mutations}, headers=headers
     )
     assert response.status_code == 200, response.text
     return response.json()["results"]

@@ -114,3 +114,25 @@ def test_304_answers_with_the_kept_body(run: Run[Any]) -> None:
     assert run(client.manager_dashboard(PERIOD)) == run(client.manager_dashboard(PERIOD))
     assert seen == [None, '"v1"']
     run(client.aclose())
+
+
+def test_ids_are_quoted_as_one_path_segment(run: Run[Any]) -> None:
+    seen: list[bytes] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.raw_path)
+        return httpx.Response(404, json={"code": "not_found", "title": "", "status": 404})
+
+    client = ApiClient("http://coachhub.test", transport=httpx.MockTransport(answer))
+    for hostile in ("../../admin", "..", "a/b?c#d", "free-slots/x"):
+        with pytest.raises(ApiError):
+            run(client.get_session(hostile))
+        with pytest.raises(ApiError):
+            run(client.scorecard(hostile, PERIOD))
+    run(client.aclose())
+    assert seen[0] == b"/api/v1/sessions/..%2F..%2Fadmin"
+    assert seen[2] == b"/api/v1/sessions/%2E%2E"
+    assert seen[4] == b"/api/v1/sessions/a%2Fb%3Fc%23d"
+    assert all(path.startswith((b"/api/v1/sessions/", b"/api/v1/agents/")) for path in seen)
+    segments = [len(path.split(b"?")[0].split(b"/")) for path in seen]
+    assert segments == [5, 6] * 4, seen

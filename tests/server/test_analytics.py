@@ -16,6 +16,7 @@ from server.services.passwords import Passwords
 from shared.admin import KpiUpdate
 from shared.types import periods_ending, utcnow
 from tests.factories import World
+from tests.ids import uid
 from tests.server.conftest import Login
 from tests.server.test_analytics_checks import (
     StatementLog,
@@ -130,7 +131,7 @@ async def test_scorecard_has_current_previous_and_a_year_of_history(
     assert scorecard_problems(body) == []
 
 
-@pytest.mark.parametrize("path", ["/dashboards/team", "/dashboards/manager", "/agents/x/scorecard"])
+@pytest.mark.parametrize("path", ["/dashboards/team", "/dashboards/manager", f"/agents/{uid('x')}/scorecard"])
 async def test_a_bad_period_is_a_validation_error(
     client: httpx.AsyncClient, world: World, sign_in: Login, path: str
 ) -> None:
@@ -157,8 +158,11 @@ async def test_team_leader_sees_no_other_team(
         )
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"
-    unknown = await client.get(f"/api/v1/dashboards/team?period={PERIOD}&team_id=nope", headers=headers)
-    assert unknown.status_code == 404
+    for team_id, status in ((uid("nope"), 404), ("nope", 422)):
+        response = await client.get(
+            "/api/v1/dashboards/team", params={"period": PERIOD, "team_id": team_id}, headers=headers
+        )
+        assert response.status_code == status
 
 
 async def test_manager_sees_only_their_teams(client: httpx.AsyncClient, world: World, sign_in: Login) -> None:

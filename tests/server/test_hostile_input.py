@@ -12,9 +12,11 @@ from typing import Any
 import httpx
 
 from tests.factories import World
+from tests.ids import uid
 from tests.server.conftest import Login
 
 NUL = "a\x00b"
+CLIENT = uid("c")
 BOOKING = {"starts_at": "2031-03-04T10:00:00Z", "ends_at": "2031-03-04T11:00:00Z", "topic": "1:1"}
 
 
@@ -83,15 +85,17 @@ async def test_nul_characters_in_a_push_reject_that_mutation_only(
 ) -> None:
     leader = await sign_in("leader_a")
     body = {"agent_id": world.users["agent_a1"].id, **BOOKING, "topic": NUL}
-    mutation = {"mutation_id": "m1", "type": "create_session", "session_id": str(uuid.uuid4()), "data": body}
+    mutation = {
+        "mutation_id": uid("m1"), "type": "create_session", "session_id": str(uuid.uuid4()), "data": body
+    }
     response = await client.post(
-        "/api/v1/sync/push", json={"client_id": "c", "mutations": [mutation]}, headers=leader
+        "/api/v1/sync/push", json={"client_id": CLIENT, "mutations": [mutation]}, headers=leader
     )
     assert response.status_code == 200
     assert response.json()["results"][0]["status"] == "rejected"
     broken_id = {**mutation, "session_id": NUL, "data": {**body, "topic": "ok"}}
     response = await client.post(
-        "/api/v1/sync/push", json={"client_id": "c", "mutations": [broken_id]}, headers=leader
+        "/api/v1/sync/push", json={"client_id": CLIENT, "mutations": [broken_id]}, headers=leader
     )
     assert response.status_code == 422
 
@@ -116,13 +120,13 @@ async def test_timestamps_near_the_ends_of_the_calendar_are_a_422(
     for query in ("from=0001-01-01T00:00:00%2B01:00", "to=9999-12-31T23:59:59-05:00"):
         assert (await client.get(f"/api/v1/sessions?{query}", headers=leader)).status_code == 422, query
     mutation = {
-        "mutation_id": "m1",
+        "mutation_id": uid("m1"),
         "type": "create_session",
         "session_id": str(uuid.uuid4()),
         "data": {**BOOKING, "agent_id": agent, "starts_at": far_off[0][0], "ends_at": far_off[0][1]},
     }
     pushed = await client.post(
-        "/api/v1/sync/push", json={"client_id": "c", "mutations": [mutation]}, headers=leader
+        "/api/v1/sync/push", json={"client_id": CLIENT, "mutations": [mutation]}, headers=leader
     )
     assert pushed.json()["results"][0]["status"] == "rejected"
 

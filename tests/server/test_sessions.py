@@ -14,6 +14,7 @@ from server.db.engine import Database
 from server.db.models import Change, CoachingSession
 from server.services import sessions as sessions_service
 from tests.factories import World
+from tests.ids import uid
 from tests.server.conftest import Login
 from tests.server.test_sessions_support import at, book, booking, iso, patch
 
@@ -119,7 +120,7 @@ async def test_booking_rules_answer_with_the_documented_codes(
         ({"starts_at": iso(at("09:00")), "ends_at": iso(at("13:01"))}, 422, "validation_error"),
         ({"starts_at": iso(at("10:00")), "ends_at": iso(at("10:14"))}, 422, "validation_error"),
         ({"topic": ""}, 422, "validation_error"),
-        ({"agent_id": "no-such-agent"}, 404, "not_found"),
+        ({"agent_id": uid("no-such-agent")}, 404, "not_found"),
         ({"agent_id": world.users["agent_c1"].id}, 404, "not_found"),  # another manager's team
         ({"agent_id": world.users["leader_a"].id}, 404, "not_found"),  # not an agent
         ({"coach_id": world.users["leader_c"].id}, 404, "not_found"),  # a coach out of scope

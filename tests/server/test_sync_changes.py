@@ -209,9 +209,11 @@ async def test_unknown_garbled_and_foreign_cursors_are_410(
     def encode(value: object) -> str:
         return base64.urlsafe_b64encode(json.dumps(value).encode()).decode()
 
+    for malformed in ("not a cursor", "!!!"):  # not base64url: the schema's pattern refuses it
+        response = await client.get("/api/v1/sync/changes", params={"since": malformed}, headers=leader)
+        assert response.status_code == 422, malformed
     bad = [
-        "not a cursor",
-        "!!!",
+        "bm90IGEgY3Vyc29y",  # base64url, but of no cursor
         encode({**document, "v": 0}),
         encode({**document, "seq": -1}),
         encode({**document, "seq": document["seq"] + 100}),

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from server.db.engine import Database
 from server.db.models import Change, CoachingSession, SyncMutation
 from tests.factories import World
+from tests.ids import uid
 from tests.server.conftest import Login
 from tests.server.test_sessions_support import at, book, booking, iso
 from tests.server.test_sync_support import pull, snapshot
@@ -43,7 +44,7 @@ async def push(
     client: httpx.AsyncClient, headers: dict[str, str], mutations: list[dict[str, Any]]
 ) -> list[Any]:
     response = await client.post(
-        "/api/v1/sync/push", json={"client_id": "desktop-1", "mutations": mutations}, headers=headers
+        "/api/v1/sync/push", json={"client_id": uid("desktop-1"), "mutations": mutations}, headers=headers
     )
     assert response.status_code == 200, response.text
     results: list[Any] = response.json()["results"]
@@ -218,9 +219,9 @@ async def test_a_push_needs_a_valid_body(client: httpx.AsyncClient, world: World
     leader = await sign_in("leader_a")
     response = await client.post(
         "/api/v1/sync/push",
-        json={"client_id": "x", "mutations": [{"type": "delete_session"}]},
+        json={"client_id": uid("x"), "mutations": [{"type": "delete_session"}]},
         headers=leader,
     )
     assert response.status_code == 422
-    unauthenticated = await client.post("/api/v1/sync/push", json={"client_id": "x", "mutations": []})
+    unauthenticated = await client.post("/api/v1/sync/push", json={"client_id": uid("x"), "mutations": []})
     assert unauthenticated.status_code == 401
