@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 from qasync import asyncSlot
 
 from desktop.credentials import CredentialStore, KeyringStore
-from desktop.net import ApiClient
+from desktop.net import ApiClient, IncompatibleServer
 from desktop.services import Services
 from desktop.storage import LocalCache
 from desktop.ui.main_window import MainWindow
@@ -22,9 +22,7 @@ from desktop.ui.sign_in import DEFAULT_SERVER_URL, SignInDialog
 from desktop.ui.theme import apply_theme
 from shared.auth import Me
 
-SIGN_IN_EXPIRED = (
-    "Your sign-in has expired. Sign in again to keep syncing; changes waiting to sync are kept."
-)
+SIGN_IN_EXPIRED = "Your sign-in has expired. Sign in again to keep syncing; changes waiting to sync are kept."
 ORGANISATION = "coachhub"
 APPLICATION = "Coaching Hub"
 SYNC_INTERVAL_S = 60.0
@@ -69,13 +67,18 @@ class DesktopApp(QObject):
         if server_url:
             self.settings.setValue("server_url", server_url)
         me: Me | None = None
+        refusal: str | None = None
         if url:
             try:
                 me = await self.context.auth.restore_session(url)
+            except IncompatibleServer as refused:
+                refusal = str(refused)
             except Exception:  # noqa: BLE001 - unreachable and nothing cached: sign in by hand
                 me = None
         if me is None:
-            self.show_sign_in()
+            dialog = self.show_sign_in()
+            if refusal:
+                dialog.banner.show_message(refusal, "error")
         else:
             self.open_main_window(me)
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 from qasync import asyncSlot
 
+from desktop.ui.about_dialog import AboutDialog
 from desktop.ui.conflicts_view import ConflictsView
 from desktop.ui.dashboard_view import DashboardView
 from desktop.ui.scorecard_view import ScorecardView
@@ -64,6 +65,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.status = SyncStatusBar()
         self.setStatusBar(self.status)
+
+        self.about_dialog: AboutDialog | None = None
+        self.about_action = self.menuBar().addMenu("&Help").addAction("&About Coaching Hub")
+        self.about_action.triggered.connect(self.show_about)
 
         self._connect()
         self._shortcuts()
@@ -147,6 +152,12 @@ class MainWindow(QMainWindow):
     def book_session(self) -> None:
         self.show_screen(SESSIONS)
         self.sessions.open_book_dialog()
+
+    def show_about(self) -> AboutDialog:
+        auth = self.services.auth
+        self.about_dialog = AboutDialog(auth.server_url, auth.server_version, self)
+        self.about_dialog.open()
+        return self.about_dialog
 
     def set_conflict_count(self, count: int) -> None:
         item = self.nav.item(CONFLICTS)
