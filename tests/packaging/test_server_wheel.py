@@ -4,21 +4,18 @@ a fresh PostgreSQL database — from a folder with no source tree in sight, and 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from shared.version import API_VERSION, package_version
-from tests import databases
 from tests.live_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,14 +58,6 @@ def server_venv(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     (wheel,) = dist.glob("coachhub-*.whl")
     run(["sh", INSTALL_SCRIPT, venv, wheel], cwd=venv.parent, env=clean_env(), timeout=INSTALL_TIMEOUT_S)
     return venv
-
-
-@pytest.fixture
-def empty_postgres() -> Iterator[str]:
-    databases.require_postgres()
-    url = asyncio.run(databases.create_postgres_database(migrated=False))
-    yield url
-    asyncio.run(databases.drop_postgres_database(url))
 
 
 def clean_env(**extra: str) -> dict[str, str]:
