@@ -5,7 +5,6 @@ a fresh PostgreSQL database — from a folder with no source tree in sight, and 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tarfile
@@ -17,6 +16,7 @@ import pytest
 
 from shared.version import API_VERSION, package_version
 from tests.live_server import free_port
+from tests.packaging.processes import attempt, clean_env, run
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL_SCRIPT = ROOT / "packaging" / "install-server.sh"
@@ -28,20 +28,6 @@ DESKTOP_ONLY = {"pyside6", "pyside6-essentials", "shiboken6", "qasync", "pyqtgra
 MIGRATIONS = "server/db/migrations"
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
-
-
-def run(command: list[str | Path], *, cwd: Path, env: dict[str, str] | None = None, timeout: float) -> str:
-    result = subprocess.run(
-        [str(part) for part in command],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    assert result.returncode == 0, f"{command} exited {result.returncode}:\n{result.stderr[-4000:]}"
-    return result.stdout
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +44,6 @@ def server_venv(dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     (wheel,) = dist.glob("coachhub-*.whl")
     run(["sh", INSTALL_SCRIPT, venv, wheel], cwd=venv.parent, env=clean_env(), timeout=INSTALL_TIMEOUT_S)
     return venv
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The environment minus anything that would put the source tree on the path."""
-    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    return {**env, **extra}
 
 
 def installed_distributions(venv: Path) -> set[str]:
@@ -98,14 +78,11 @@ def test_server_install_has_no_qt(server_venv: Path) -> None:
 
 
 def test_desktop_command_in_a_server_install_says_what_to_install(server_venv: Path, tmp_path: Path) -> None:
-    result = subprocess.run(
-        [str(server_venv / "bin" / "coachhub"), "demo", "--screenshot", str(tmp_path / "shots")],
+    result = attempt(
+        [server_venv / "bin" / "coachhub", "demo", "--screenshot", tmp_path / "shots"],
         cwd=tmp_path,
         env=clean_env(QT_QPA_PLATFORM="offscreen"),
-        capture_output=True,
-        text=True,
         timeout=COMMAND_TIMEOUT_S,
-        check=False,
     )
     assert result.returncode == 2, result.stderr
     assert "pip install 'coachhub[desktop]'" in result.stderr
