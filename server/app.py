@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -20,6 +19,7 @@ from server.problems import EXCEPTION_HANDLERS
 from server.services.auth import AuthService
 from server.services.passwords import Passwords
 from server.settings import Settings
+from shared.version import package_version
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +43,6 @@ def collect_routes() -> list[BaseRoute]:
     return routes
 
 
-def _package_version() -> str:
-    try:
-        return version("coachhub")
-    except PackageNotFoundError:
-        return "0.0.0"
-
-
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     db = db or Database(settings)
@@ -71,6 +64,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.settings = settings
     app.state.db = db
-    app.state.version = _package_version()
+    app.state.version = package_version()
     app.state.services = Services(auth=AuthService(db, settings, passwords), passwords=passwords)
     return app

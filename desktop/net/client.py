@@ -13,9 +13,9 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from desktop.net.errors import ApiError, ServerUnreachable
+from desktop.net.errors import ApiError, IncompatibleServer, ServerUnreachable
 from shared.analytics import ManagerDashboard, Scorecard, TeamDashboard
 from shared.auth import (
     LoginRequest,
@@ -43,6 +43,7 @@ from shared.sessions import (
     SlotList,
 )
 from shared.sync import ChangesPage, PushRequest, PushResponse
+from shared.version import ServerVersion, speaks
 
 M = TypeVar("M", bound=BaseModel)
 API_PREFIX = "/api/v1"
@@ -196,6 +197,27 @@ class ApiClient:
         if self.on_tokens is not None:
             self.on_tokens(pair)
         return pair
+
+    # -- versions ----------------------------------------------------------------------------
+
+    async def check_server(self) -> ServerVersion:
+        """The server's versions; ``IncompatibleServer`` unless it speaks this app's API major.
+
+        Asked before anything else, so a password never goes to a server the app cannot talk to.
+        """
+        try:
+            response = await self._call("GET", "/version", auth=False)
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+            raise IncompatibleServer(self.base_url, None) from exc
+        try:
+            found = ServerVersion.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise IncompatibleServer(self.base_url, None) from exc
+        if not speaks(found):
+            raise IncompatibleServer(self.base_url, found)
+        return found
 
     # -- auth --------------------------------------------------------------------------------
 

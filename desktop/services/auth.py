@@ -15,6 +15,7 @@ from desktop.services.runner import BlockingRunner
 from desktop.storage import LocalCache
 from desktop.sync import SyncEngine
 from shared.auth import Me, TokenPair
+from shared.version import ServerVersion
 
 ME_META = "me"
 NO_KEYCHAIN_WARNING = (
@@ -54,6 +55,8 @@ class AuthService(QObject):
         self.plain_file_allowed = False
         self.me: Me | None = None
         self.server_url: str | None = None
+        # What the server said of itself at the last online sign-in (None offline): Help -> About.
+        self.server_version: ServerVersion | None = None
         self.email: str | None = None
         self.remember = False
         self._saves: set[asyncio.Task[None]] = set()
@@ -70,6 +73,7 @@ class AuthService(QObject):
         """Sign in online; with ``remember`` the refresh token goes to the credential store."""
         self.api.base_url = server_url
         self.server_url, self.email, self.remember = server_url, email, False
+        self.server_version = await self.api.check_server()
         pair = await self.api.login(email, password)
         me = await self.api.me()
         self.remember = remember  # from now on every rotated token replaces the stored one
@@ -89,7 +93,9 @@ class AuthService(QObject):
         email, token = entry
         self.api.base_url = server_url
         self.server_url, self.email, self.remember = server_url, email, True
+        self.server_version = None
         try:
+            self.server_version = await self.api.check_server()
             await self.api.refresh(token)
             me = await self.api.me()
         except ServerUnreachable:

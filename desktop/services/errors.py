@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable, Coroutine
 from typing import Any, ParamSpec, TypeVar
 
-from desktop.net import ApiError, ServerUnreachable
+from desktop.net import ApiError, IncompatibleServer, ServerUnreachable
 from desktop.offline import NotInCache
 from shared.errors import ErrorCode
 from shared.sessions import Session, Slot
@@ -32,6 +32,10 @@ class ServiceError(Exception):
 
 class Offline(ServiceError):
     """The server is out of reach and the cache cannot answer this (or the call needs the server)."""
+
+
+class WrongServer(ServiceError):
+    """The address answers, but not as a Coaching Hub server this app can talk to."""
 
 
 class Refused(ServiceError):
@@ -74,6 +78,8 @@ def speaks_service_errors(
             return await method(*args, **kwargs)
         except ServerUnreachable as exc:
             raise Offline(UNREACHABLE_TEXT) from exc
+        except IncompatibleServer as exc:
+            raise WrongServer(str(exc)) from exc
         except NotInCache as exc:
             raise Offline(str(exc)) from exc
         except ApiError as exc:

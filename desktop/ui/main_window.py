@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.services import AppServices, Changes, Entity, ServiceError
+from desktop.ui.about_dialog import AboutDialog
 from desktop.ui.async_slot import async_slot
 from desktop.ui.conflicts_view import ConflictsView
 from desktop.ui.dashboard_view import DashboardView
@@ -68,6 +69,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.status = SyncStatusBar()
         self.setStatusBar(self.status)
+
+        self.about_dialog: AboutDialog | None = None
+        self.about_action = self.menuBar().addMenu("&Help").addAction("&About Coaching Hub")
+        self.about_action.triggered.connect(self.show_about)
 
         self._connect()
         self._shortcuts()
@@ -149,6 +154,12 @@ class MainWindow(QMainWindow):
     def book_session(self) -> None:
         self.show_screen(SESSIONS)
         self.sessions.open_book_dialog()
+
+    def show_about(self) -> AboutDialog:
+        auth = self.services.auth
+        self.about_dialog = AboutDialog(auth.server_url, auth.server_version, self)
+        self.about_dialog.open()
+        return self.about_dialog
 
     def set_conflict_count(self, count: int) -> None:
         item = self.nav.item(CONFLICTS)
