@@ -75,6 +75,8 @@ class DesktopApp(QObject):
             self.remembered.set_server_url(server_url)
         me: Me | None = None
         refusal: str | None = None
+        # The user's earlier opt-in: without a keychain the sign-in was kept in the plain file.
+        self.context.auth.allow_plain_file(self.remembered.plain_file())
         if url:
             try:
                 me = await self.context.auth.restore_session(url)

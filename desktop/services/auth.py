@@ -64,6 +64,10 @@ class AuthService(QObject):
 
     # -- public ------------------------------------------------------------------------------
 
+    def keychain_available(self) -> bool:
+        """Whether the system keychain can remember a sign-in here (asked before the user ticks)."""
+        return self.credentials.available()
+
     def allow_plain_file(self, allowed: bool) -> None:
         """The user's opt-in to the plain-file store where no keychain exists."""
         self.plain_file_allowed = allowed

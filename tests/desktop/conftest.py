@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import keyring
+import keyring.backends.fail
 import pytest
 import qasync
 import shiboken6
@@ -215,6 +217,15 @@ def cache(cache_dir: Path) -> Iterator[LocalCache]:
     local = LocalCache.in_dir(cache_dir)
     yield local
     local.close()
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    """A machine without a system keychain: keyring falls back to its fail backend."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
 
 
 @pytest.fixture
