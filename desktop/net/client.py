@@ -208,7 +208,9 @@ class ApiClient:
         try:
             response = await self._call("GET", "/version", auth=False)
         except ApiError as exc:
-            if exc.status != 404:
+            # A Coaching Hub server refuses with a problem body that has a code; a 404, or a page
+            # from some other web server, means there is no Coaching Hub API at this address.
+            if exc.status != 404 and "code" in exc.problem:
                 raise
             raise IncompatibleServer(self.base_url, None) from exc
         try:

@@ -108,6 +108,7 @@ class Banner(QFrame):
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = named(QPushButton("✕"), "link")
         close.setFixedWidth(24)
+        close.setAutoDefault(False)  # else, in a dialog, Enter "clicks" the hidden ✕, not the action
         close.clicked.connect(self.hide)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
