@@ -52,9 +52,9 @@ __all__ = [
     "SessionService",
     "Sessions",
     "SlotConflict",
-    "WrongServer",
     "Sync",
     "SyncService",
     "SyncStatus",
+    "WrongServer",
     "is_offline",
 ]
