@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from desktop.models.formatting import format_short_time
 from desktop.services import Answer, ServiceError, is_offline
+from desktop.ui.fitting import ElidedLabel
 from shared.types import period_add
 
 W = TypeVar("W", bound=QWidget)
@@ -58,8 +59,8 @@ class PageHeader(QWidget):
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = named(QLabel(title), "pageTitle")
-        self.subtitle = named(QLabel(""), "pageSubtitle")
+        self.title = named(ElidedLabel(title), "pageTitle")
+        self.subtitle = named(ElidedLabel(""), "pageSubtitle")
         texts = QVBoxLayout()
         texts.setSpacing(2)
         texts.addWidget(self.title)
@@ -80,9 +81,9 @@ class StatCard(QFrame):
     def __init__(self, label: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("card")
-        self.value = named(QLabel("—"), "cardValue")
-        self.label = named(QLabel(label), "cardLabel")
-        self.note = named(QLabel(""), "cardLabel")
+        self.value = named(ElidedLabel("—"), "cardValue")
+        self.label = named(ElidedLabel(label), "cardLabel")
+        self.note = named(ElidedLabel(""), "cardLabel")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 10, 14, 10)
         layout.setSpacing(2)
