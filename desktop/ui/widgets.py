@@ -148,6 +148,24 @@ class PeriodPicker(QComboBox):
             self.setCurrentIndex(index)
 
 
+NO_FIGURES = "No figures for this month yet"
+
+
+def empty_state(text: str = NO_FIGURES) -> QLabel:
+    """What a screen says in place of a table with nothing in it (hidden until then)."""
+    label = named(QLabel(text), "emptyState")
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+def show_figures(table: QWidget, empty: QLabel, figures: bool) -> None:
+    """The table when there are figures to show, else the words saying there are none."""
+    table.setVisible(figures)
+    empty.setVisible(not figures)
+
+
 def as_of_text(answer: Answer) -> str:
     when = format_short_time(answer.as_of)
     return f"offline — saved data as of {when}" if is_offline(answer) else f"as of {when}"
