@@ -89,6 +89,7 @@ class WeekCalendar(QWidget):
         self.selected_id: str | None = None
         self._blocks: list[tuple[QRectF, Session]] = []
         self.block_texts: dict[str, list[str]] = {}  # what each block shows, as last painted
+        self.header_top = 0
         self.setMinimumHeight(int(HEADER_HEIGHT + (LAST_HOUR - FIRST_HOUR) * HOUR_HEIGHT) + 1)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setMouseTracking(True)
@@ -121,7 +122,7 @@ class WeekCalendar(QWidget):
 
     def moment_at(self, point: QPointF) -> datetime | None:
         """The local time under a point, rounded down to the quarter hour."""
-        if point.x() < GUTTER_WIDTH or point.y() < HEADER_HEIGHT:
+        if point.x() < GUTTER_WIDTH or point.y() < self.header_top + HEADER_HEIGHT:
             return None
         day = int((point.x() - GUTTER_WIDTH) // self._day_width())
         minutes = int((point.y() - HEADER_HEIGHT) / self._hour_height() * 60) // 15 * 15
@@ -135,28 +136,43 @@ class WeekCalendar(QWidget):
         painter.fillRect(self.rect(), QColor("white"))
         self._paint_grid(painter)
         self._paint_sessions(painter)
+        self._paint_day_names(painter)
         painter.end()
 
-    def _paint_grid(self, painter: QPainter) -> None:
-        day_width, hour_height = self._day_width(), self._hour_height()
+    def _paint_day_names(self, painter: QPainter) -> None:
+        """The day names on top of whatever hour is scrolled to the top of the view."""
+        day_width, top = self._day_width(), float(self.header_top)
         today = date.today()
         bold = QFont(self.font())
         bold.setBold(True)
+        painter.setFont(bold)
+        painter.fillRect(QRectF(0, top, self.width(), HEADER_HEIGHT), QColor("white"))
         for day in range(7):
             left = GUTTER_WIDTH + day * day_width
             current = self._monday + timedelta(days=day)
-            if day >= 5:
-                painter.fillRect(QRectF(left, HEADER_HEIGHT, day_width, self.height()), QColor("#fafbfd"))
             if current == today:
-                painter.fillRect(QRectF(left, 0, day_width, HEADER_HEIGHT), QColor("#e6eefc"))
+                painter.fillRect(QRectF(left, top, day_width, HEADER_HEIGHT), QColor("#e6eefc"))
             painter.setPen(QColor("#1f2937" if current == today else "#475467"))
-            painter.setFont(bold)
             painter.drawText(
-                QRectF(left, 0, day_width, HEADER_HEIGHT),
+                QRectF(left, top, day_width, HEADER_HEIGHT),
                 Qt.AlignmentFlag.AlignCenter,
                 f"{DAY_NAMES[day]} {current:%d %b}",
             )
+        painter.setPen(QPen(QColor("#e3e7ee"), 1))
+        bottom = top + HEADER_HEIGHT
+        painter.drawLine(QPointF(0, bottom), QPointF(self.width(), bottom))
         painter.setFont(self.font())
+
+    def show_header_at(self, top: int) -> None:
+        """Keep the day names at ``top`` (the scroll position), so they never scroll away."""
+        self.header_top = top
+        self.update()
+
+    def _paint_grid(self, painter: QPainter) -> None:
+        day_width, hour_height = self._day_width(), self._hour_height()
+        for day in range(5, 7):
+            left = GUTTER_WIDTH + day * day_width
+            painter.fillRect(QRectF(left, HEADER_HEIGHT, day_width, self.height()), QColor("#fafbfd"))
         for hour in range(FIRST_HOUR, LAST_HOUR + 1):
             y = HEADER_HEIGHT + (hour - FIRST_HOUR) * hour_height
             painter.setPen(QPen(QColor("#eef1f5"), 1))
@@ -171,7 +187,6 @@ class WeekCalendar(QWidget):
         for day in range(8):
             x = GUTTER_WIDTH + day * day_width
             painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
-        painter.drawLine(QPointF(GUTTER_WIDTH, HEADER_HEIGHT), QPointF(self.width(), HEADER_HEIGHT))
 
     def _paint_sessions(self, painter: QPainter) -> None:
         self._blocks = []
@@ -291,6 +306,7 @@ class DayScroller(QScrollArea):
         self.setWidget(calendar)
         self._opened = False
         self.verticalScrollBar().rangeChanged.connect(self._open_at_working_hours)
+        self.verticalScrollBar().valueChanged.connect(calendar.show_header_at)
 
     def _open_at_working_hours(self, _low: int, high: int) -> None:
         # Once, when the day first has somewhere to scroll; later resizes keep the user's place.

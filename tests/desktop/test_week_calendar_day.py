@@ -87,6 +87,7 @@ def test_early_and_late_sessions_are_on_the_calendar_and_a_short_one_names_its_a
     for _ in range(6):
         qtbot.keyClick(scroller, Qt.Key.Key_PageDown)
     assert visible("late")
+    assert calendar.header_top == scroller.verticalScrollBar().value(), "the day names stay in view"
 
     # Hovering a block: its details as the tooltip.
     centre = blocks["late"].center()
