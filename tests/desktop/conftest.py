@@ -22,12 +22,14 @@ import pytest
 import qasync
 import shiboken6
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 from starlette.applications import Starlette
 
 from desktop.credentials import MemoryStore, PlainFileStore
 from desktop.net import ApiClient
 from desktop.services import Services
 from desktop.storage import LocalCache
+from desktop.ui.main_window import MainWindow
 from server.app import create_app
 from server.db.engine import Database
 from server.services.demo_data import DemoLogin, seed_demo
@@ -302,3 +304,28 @@ def synced_services(leader_services: Services, run: Run[Any]) -> Services:
     report = run(leader_services.sync.sync_now())
     assert report is not None and report.rows > 0
     return leader_services
+
+
+def started_window(qtbot: QtBot, run: Run[Any], services: Services) -> MainWindow:
+    """The signed-in user's main window with every screen's first load done."""
+    me = services.auth.me
+    assert me is not None
+    window = MainWindow(services, me)
+    qtbot.addWidget(window)
+
+    async def start() -> None:
+        window.start()
+        await settled()
+
+    run(start())
+    return window
+
+
+@pytest.fixture
+def window(qtbot: QtBot, run: Run[Any], synced_services: Services) -> MainWindow:
+    """The started main window shown at 1280x720 (a laptop's screen)."""
+    shown = started_window(qtbot, run, synced_services)
+    shown.resize(1280, 720)
+    shown.show()
+    qtbot.waitExposed(shown)
+    return shown

@@ -6,25 +6,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from desktop.services import Services
 from desktop.ui.main_window import DASHBOARD, SCORECARD, MainWindow
 from desktop.ui.widgets import NO_FIGURES
 from tests.desktop.conftest import Run, settled
 from tests.desktop.test_ui_acceptance import TIMEOUT_MS, loop_turning
-from tests.desktop.test_ui_change_notice import started_window
-
-
-@pytest.fixture
-def window(qtbot: QtBot, run: Run[Any], synced_services: Services) -> MainWindow:
-    shown = started_window(qtbot, run, synced_services)
-    shown.resize(1280, 720)
-    shown.show()
-    qtbot.waitExposed(shown)
-    return shown
 
 
 def test_a_month_without_figures_says_so_on_the_dashboard(

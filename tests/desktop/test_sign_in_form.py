@@ -264,6 +264,10 @@ def test_the_whole_reset_link_resets_and_a_short_password_is_said_in_plain_words
     assert "Password changed" in dialog.banner.text.text()
     assert not dialog.reset_notes["new_password"].isVisible()
     assert dialog.subtitle.text().startswith("Sign in")
+    type_into(qtbot, dialog.password, login.password)
+    with loop_turning(qloop):
+        QTest.keyClick(dialog.password, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: "Wrong email or password" in dialog.banner.text.text(), timeout=TIMEOUT_MS)
     type_into(qtbot, dialog.password, "a brand new secret")
     with loop_turning(qloop), qtbot.waitSignal(dialog.sig_signed_in, timeout=TIMEOUT_MS):
         QTest.keyClick(dialog.password, Qt.Key.Key_Return)

@@ -10,10 +10,8 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QApplication, QLabel
 from pytestqt.qtbot import QtBot
 
-from desktop.services import Services
 from desktop.ui.main_window import MainWindow
 from tests.desktop.conftest import Run, settled
-from tests.desktop.test_ui_change_notice import started_window
 
 TASKBAR_AND_TITLE_PX = 80  # what a desktop keeps of the screen's height for itself
 SCREENS = [(1280, 720, 1.0), (1366, 768, 1.0), (1280, 720, 1.25), (1366, 768, 1.25)]
@@ -32,13 +30,6 @@ def visit_every_screen(qtbot: QtBot, window: MainWindow) -> None:
         QApplication.processEvents()
 
 
-@pytest.fixture
-def window(qtbot: QtBot, run: Run[Any], synced_services: Services) -> MainWindow:
-    shown = started_window(qtbot, run, synced_services)
-    shown.resize(1280, 720)
-    shown.show()
-    qtbot.waitExposed(shown)
-    return shown
 
 
 @pytest.mark.parametrize(("width", "height", "scale"), SCREENS)
