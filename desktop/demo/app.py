@@ -12,6 +12,7 @@ from PySide6.QtCore import QSettings
 from desktop.app import DesktopApp, build_services, create_application, run_until_quit
 from desktop.credentials import MemoryStore
 from desktop.demo.server import EmbeddedServer
+from desktop.settings import DesktopSettings
 from shared.auth import Role
 
 
@@ -33,12 +34,13 @@ def run_demo_app(data_dir: Path | None = None) -> int:
         # The demo keeps its sign-in in memory: nothing goes to the keychain.
         services = build_services(server.url, root / "cache", MemoryStore())
         settings = QSettings(str(root / "settings.ini"), QSettings.Format.IniFormat)
-        settings.setValue("server_url", server.url)
+        remembered = DesktopSettings(settings)
+        remembered.set_server_url(server.url)
         desktop = DesktopApp(services, settings)
 
         async def sign_in_as_leader() -> None:
             login = server.login(Role.TEAM_LEADER)
-            settings.setValue("email", login.email)
+            remembered.set_email(login.email)
             me = await services.auth.sign_in(server.url, login.email, login.password, False)
             desktop.open_main_window(me)
 

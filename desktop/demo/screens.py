@@ -29,6 +29,7 @@ from desktop.demo.scenario import edit_on_both_sides, push_offline_clash, upcomi
 from desktop.demo.server import EmbeddedServer
 from desktop.net import ApiClient
 from desktop.services import ServiceError, Services
+from desktop.settings import DesktopSettings
 from desktop.ui.main_window import CONFLICTS, DASHBOARD, SESSIONS, MainWindow
 from desktop.ui.sessions_view import LIST_TAB, WEEK_TAB
 from desktop.ui.sign_in import SignInDialog
@@ -120,8 +121,9 @@ async def render_all(server: EmbeddedServer, work_dir: Path, out_dir: Path) -> l
     written: list[Path] = []
     settings = QSettings(str(work_dir / "settings.ini"), QSettings.Format.IniFormat)
     leader_login = server.login(Role.TEAM_LEADER)
-    settings.setValue("server_url", server.url)
-    settings.setValue("email", leader_login.email)
+    remembered = DesktopSettings(settings)
+    remembered.set_server_url(server.url)
+    remembered.set_email(leader_login.email)
     leader = build_services(server.url, work_dir / "leader-cache", MemoryStore())
     manager = build_services(server.url, work_dir / "manager-cache", MemoryStore())
     other = ApiClient(server.url)

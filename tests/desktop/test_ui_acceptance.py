@@ -20,6 +20,7 @@ from desktop.credentials import MemoryStore
 from desktop.models.formatting import format_score
 from desktop.net import ApiClient
 from desktop.services import Services, is_offline
+from desktop.settings import DesktopSettings
 from desktop.storage import LocalCache
 from desktop.ui.book_dialog import BookSessionDialog
 from desktop.ui.main_window import SCORECARD, SESSIONS, MainWindow
@@ -66,7 +67,7 @@ def sign_in_through_dialog(
     with loop_turning(qloop), qtbot.waitSignal(dialog.sig_signed_in, timeout=TIMEOUT_MS) as signed_in:
         qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
     me: Me = signed_in.args[0]
-    assert settings.value("server_url") == server.base_url
+    assert DesktopSettings(settings).server_url() == server.base_url
     return me
 
 
@@ -244,7 +245,7 @@ def test_an_expired_sign_in_asks_to_sign_in_again(
     settings: QSettings,
 ) -> None:
     login = server.login(Role.TEAM_LEADER)
-    settings.setValue("email", login.email)
+    DesktopSettings(settings).set_email(login.email)
     me = run(services.auth.sign_in(server.base_url, login.email, login.password, remember=False))
     app = DesktopApp(services, settings, sync_interval_s=3600)
     window = app.open_main_window(me)  # closed and deleted by the app when the sign-in expires
