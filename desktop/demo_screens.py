@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import qasync
+import shiboken6
 from PySide6.QtCore import QMessageLogContext, QSettings, QtMsgType, SignalInstance, qInstallMessageHandler
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import QWidget
@@ -117,9 +118,10 @@ async def render_all(server: EmbeddedServer, work_dir: Path, out_dir: Path) -> l
     leader = build_services(server.url, work_dir / "leader-cache", MemoryStore())
     manager = build_services(server.url, work_dir / "manager-cache", MemoryStore())
     other = ApiClient(server.url)
-    windows: list[MainWindow] = []
+    windows: list[QWidget] = []
     try:
         dialog = SignInDialog(leader.auth, settings)
+        windows.append(dialog)
         dialog.password.setText("demo-password")
         dialog.show()
         await settle()
@@ -189,6 +191,12 @@ async def render_all(server: EmbeddedServer, work_dir: Path, out_dir: Path) -> l
         await other.aclose()
         await leader.aclose()
         await manager.aclose()
+        # Deleted here, on the GUI thread, while the app lives: not by a garbage collection that
+        # may run on the server's thread as the process ends.
+        for open_window in windows:
+            shiboken6.delete(open_window)
+        leader.delete_qobjects()
+        manager.delete_qobjects()
     return written
 
 
