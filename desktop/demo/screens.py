@@ -19,6 +19,7 @@ import httpx
 import keyring
 import keyring.backends.fail
 import qasync
+import shiboken6
 from PySide6.QtCore import QMessageLogContext, QSettings, QtMsgType, SignalInstance, qInstallMessageHandler
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import QWidget
@@ -127,9 +128,10 @@ async def render_all(server: EmbeddedServer, work_dir: Path, out_dir: Path) -> l
     leader = build_services(server.url, work_dir / "leader-cache", MemoryStore())
     manager = build_services(server.url, work_dir / "manager-cache", MemoryStore())
     other = ApiClient(server.url)
-    windows: list[MainWindow] = []
+    windows: list[QWidget] = []
     try:
         dialog = SignInDialog(leader.auth, settings)
+        windows.append(dialog)
         dialog.password.setText("demo-password")
         dialog.show()
         await settle()
@@ -203,6 +205,12 @@ async def render_all(server: EmbeddedServer, work_dir: Path, out_dir: Path) -> l
         await other.aclose()
         await leader.aclose()
         await manager.aclose()
+        # Deleted here, on the GUI thread, while the app lives: not by a garbage collection that
+        # may run on the server's thread as the process ends.
+        for open_window in windows:
+            shiboken6.delete(open_window)
+        leader.delete_qobjects()
+        manager.delete_qobjects()
     return written
 
 

@@ -20,7 +20,6 @@ import keyring
 import keyring.backends.fail
 import pytest
 import qasync
-import shiboken6
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from starlette.applications import Starlette
@@ -240,15 +239,7 @@ def dispose_services(services: Services, run: Run[Any]) -> None:
     services.sync.stop()
     run(services.auth.wait_for_saves())
     services.runner.shutdown()
-    for qobject in (
-        services.auth,
-        services.sync,
-        services.dashboards,
-        services.directory,
-        services.sessions,
-        services.conflicts,
-    ):
-        shiboken6.delete(qobject)
+    services.delete_qobjects()
 
 
 ServicesFactory = Callable[..., Services]
