@@ -267,6 +267,7 @@ async def _sign_in_without_keychain(
     server: EmbeddedServer, work_dir: Path, settings: QSettings, out_dir: Path, written: list[Path]
 ) -> None:
     services = build_services(server.url, work_dir / "no-keychain-cache", KeyringStore())
+    dialog: SignInDialog | None = None
     try:
         with without_keychain():
             dialog = SignInDialog(services.auth, settings)
@@ -278,6 +279,9 @@ async def _sign_in_without_keychain(
             dialog.close()
     finally:
         await services.aclose()
+        if dialog is not None:
+            shiboken6.delete(dialog)  # on the GUI thread, as render_all does with its windows
+        services.delete_qobjects()
 
 
 def _unreachable(request: httpx.Request) -> httpx.Response:
@@ -292,6 +296,7 @@ async def _offline_start(server: EmbeddedServer, work_dir: Path, out_dir: Path, 
     offline = build_services(
         server.url, work_dir / "leader-cache", remembered, transport=httpx.MockTransport(_unreachable)
     )
+    window: MainWindow | None = None
     try:
         me = await offline.auth.restore_session(server.url)
         if me is None:
@@ -307,6 +312,9 @@ async def _offline_start(server: EmbeddedServer, work_dir: Path, out_dir: Path, 
         window.close()
     finally:
         await offline.aclose()
+        if window is not None:
+            shiboken6.delete(window)
+        offline.delete_qobjects()
 
 
 # The offscreen platform cannot size real windows and says so for every top-level widget shown.
