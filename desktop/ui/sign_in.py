@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.net.address import BadAddress, server_url
 from desktop.services import Auth, Refused, ServiceError
+from desktop.services.address import BadAddress, server_url
 from desktop.settings import DEFAULT_SERVER_URL, DesktopSettings
 from desktop.ui.async_slot import async_slot
 from desktop.ui.field_note import FieldNote, clear_notes, show_refusal

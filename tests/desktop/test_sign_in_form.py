@@ -15,8 +15,8 @@ from pytestqt.qtbot import QtBot
 
 from desktop.app import DesktopApp
 from desktop.credentials import KeyringStore, MemoryStore
-from desktop.net.address import BadAddress, server_url
 from desktop.services import Services
+from desktop.services.address import BadAddress, server_url
 from desktop.ui.sign_in import RESET_CONFIRM_PAGE, SIGN_IN_PAGE, SignInDialog, reset_token
 from shared.auth import Role
 from tests.desktop.conftest import InProcessServer, Run, ServicesFactory, SwitchableTransport, settled
