@@ -20,8 +20,8 @@ def forget_modules(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
 @pytest.mark.parametrize(
     ("argv", "missing", "reimported"),
     [
-        (["demo", "--screenshot", "shots"], "uvicorn", ("desktop.demo", "desktop.demo.screens")),
-        (["demo"], "uvicorn", ("desktop.demo", "desktop.demo.app")),
+        (["demo", "--screenshot", "shots"], "uvicorn", ("desktop.demo", "desktop.demo.server", "desktop.demo.screens")),
+        (["demo"], "uvicorn", ("desktop.demo", "desktop.demo.server", "desktop.demo.app")),
         ([], "qasync", ("desktop.app",)),
     ],
     ids=["demo-screenshots", "demo-window", "app"],
