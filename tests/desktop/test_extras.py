@@ -17,11 +17,14 @@ def forget_modules(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
         monkeypatch.delitem(sys.modules, name, raising=False)
 
 
+DEMO_MODULES = ("desktop.demo", "desktop.demo.server")  # imported before by other tests, maybe
+
+
 @pytest.mark.parametrize(
     ("argv", "missing", "reimported"),
     [
-        (["demo", "--screenshot", "shots"], "uvicorn", ("desktop.demo", "desktop.demo.server", "desktop.demo.screens")),
-        (["demo"], "uvicorn", ("desktop.demo", "desktop.demo.server", "desktop.demo.app")),
+        (["demo", "--screenshot", "shots"], "uvicorn", (*DEMO_MODULES, "desktop.demo.screens")),
+        (["demo"], "uvicorn", (*DEMO_MODULES, "desktop.demo.app")),
         ([], "qasync", ("desktop.app",)),
     ],
     ids=["demo-screenshots", "demo-window", "app"],
