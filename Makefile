@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint fuzz server-demo screenshots bench clean
+.PHONY: demo test lint fuzz server-demo screenshots bench package clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,5 +36,13 @@ screenshots: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# The desktop app as one folder, demo server included: $(PACKAGE_DIST)/coachhub/coachhub.
+PACKAGE_DIST ?= dist
+PACKAGE_WORK ?= build/pyinstaller
+package: $(STAMP)
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath $(PACKAGE_DIST) --workpath $(PACKAGE_WORK) \
+		packaging/coachhub-desktop.spec
+	cp packaging/linux/coachhub.desktop packaging/linux/coachhub.png $(PACKAGE_DIST)/coachhub/
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build dist

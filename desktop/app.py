@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from desktop.credentials import CredentialStore, KeyringStore
 from desktop.net import ApiClient
-from desktop.services import AppServices, ServiceError, Services
+from desktop.services import AppServices, ServiceError, Services, WrongServer
 from desktop.settings import DEFAULT_SERVER_URL, DesktopSettings
 from desktop.storage import LocalCache
 from desktop.ui.async_slot import async_slot
@@ -74,13 +74,20 @@ class DesktopApp(QObject):
         if server_url:
             self.remembered.set_server_url(server_url)
         me: Me | None = None
+        refusal: str | None = None
+        # The user's earlier opt-in: without a keychain the sign-in was kept in the plain file.
+        self.context.auth.allow_plain_file(self.remembered.plain_file())
         if url:
             try:
                 me = await self.context.auth.restore_session(url)
+            except WrongServer as refused:
+                refusal = refused.detail
             except ServiceError:  # unreachable and nothing cached: sign in by hand
                 me = None
         if me is None:
-            self.show_sign_in()
+            dialog = self.show_sign_in()
+            if refusal:
+                dialog.banner.show_message(refusal, "error")
         else:
             self.open_main_window(me)
 

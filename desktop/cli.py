@@ -9,6 +9,12 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from desktop.extras import MissingPackage, required_for
+
+APP = "The Coaching Hub app"
+DEMO = "'coachhub demo' (the app on an embedded demo server)"
+MISSING_PACKAGE_EXIT = 2
+
 
 def has_display() -> bool:
     """Whether Qt can open windows here (offscreen counts: it renders without a screen)."""
@@ -36,10 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "demo":
-        return run_demo(args)
-    from desktop.app import run_app
-
+    try:
+        if args.command == "demo":
+            return run_demo(args)
+        with required_for(APP):
+            from desktop.app import run_app
+    except MissingPackage as missing:
+        print(missing, file=sys.stderr)
+        return MISSING_PACKAGE_EXIT
     return run_app(server_url=args.server, cache_dir=args.cache_dir)
 
 
@@ -51,14 +61,16 @@ def run_demo(args: argparse.Namespace) -> int:
         print("Rendering every screen to PNG instead.")
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     if screenshot_dir is not None:
-        from desktop.demo.screens import render_screenshots
+        with required_for(DEMO):
+            from desktop.demo.screens import render_screenshots
 
         written = render_screenshots(screenshot_dir, data_dir=args.data_dir)
         print(f"Wrote {len(written)} screenshots to {screenshot_dir.resolve()}:")
         for path in written:
             print(f"  {path.name}")
         return 0
-    from desktop.demo.app import run_demo_app
+    with required_for(DEMO):
+        from desktop.demo.app import run_demo_app
 
     return run_demo_app(data_dir=args.data_dir)
 

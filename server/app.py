@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -23,6 +22,7 @@ from server.response_headers import SecurityHeaders
 from server.services.auth import AuthService
 from server.services.passwords import Passwords
 from server.settings import Settings
+from shared.version import package_version
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +44,6 @@ def collect_routes() -> list[BaseRoute]:
         module = import_module(f"server.api.{name}")
         routes.extend(module.routes)
     return routes
-
-
-def _package_version() -> str:
-    try:
-        return version("coachhub")
-    except PackageNotFoundError:
-        return "0.0.0"
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> Starlette:
@@ -96,6 +89,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.settings = settings
     app.state.db = db
-    app.state.version = _package_version()
+    app.state.version = package_version()
     app.state.services = Services(auth=AuthService(db, settings, passwords), passwords=passwords)
     return app

@@ -50,6 +50,15 @@ def postgres_url() -> Iterator[str]:
     asyncio.run(databases.drop_postgres_database(url))
 
 
+@pytest.fixture
+def empty_postgres() -> Iterator[str]:
+    """A PostgreSQL database of its own with nothing in it, for a ``migrate`` to fill; dropped after."""
+    databases.require_postgres()
+    url = asyncio.run(databases.create_postgres_database(migrated=False))
+    yield url
+    asyncio.run(databases.drop_postgres_database(url))
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
     """A migrated, empty database: a fresh SQLite file, or the run's PostgreSQL database reset."""

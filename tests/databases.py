@@ -56,7 +56,8 @@ def require_postgres() -> None:
     pytest.skip(reason)
 
 
-async def create_postgres_database() -> str:
+async def create_postgres_database(migrated: bool = True) -> str:
+    """A new database of its own; ``migrated=False`` leaves it empty, for a ``migrate`` to fill."""
     name = f"coachhub_test_{uuid.uuid4().hex[:12]}"
     conn = await asyncpg.connect(asyncpg_dsn(postgres_admin_url()))
     try:
@@ -64,7 +65,8 @@ async def create_postgres_database() -> str:
     finally:
         await conn.close()
     url = sqlalchemy_url(with_database(postgres_admin_url(), name))
-    await upgrade(url)
+    if migrated:
+        await upgrade(url)
     return url
 
 

@@ -16,6 +16,10 @@ class NoKeyringBackend(CredentialStoreError):
 class CredentialStore(Protocol):
     """Keeps one (email, refresh token) per server URL. Blocking: call it from an executor."""
 
+    def available(self) -> bool:
+        """Whether the store can keep anything here (a keychain store without a keychain cannot)."""
+        ...
+
     def save(self, server_url: str, email: str, token: str) -> None: ...
 
     def load(self, server_url: str) -> tuple[str, str] | None: ...

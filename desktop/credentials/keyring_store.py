@@ -26,6 +26,9 @@ class KeyringStore:
     def __init__(self, service: str = SERVICE) -> None:
         self.service = service
 
+    def available(self) -> bool:
+        return keyring_available()
+
     def _require_backend(self) -> None:
         if not keyring_available():
             raise NoKeyringBackend(

@@ -9,6 +9,9 @@ class MemoryStore:
     def __init__(self) -> None:
         self.entries: dict[str, tuple[str, str]] = {}
 
+    def available(self) -> bool:
+        return True
+
     def save(self, server_url: str, email: str, token: str) -> None:
         self.entries[server_url] = (email, token)
 

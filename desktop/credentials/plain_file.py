@@ -46,6 +46,9 @@ class PlainFileStore:
         except OSError as exc:
             raise CredentialStoreError(f"{self.path} could not be written: {exc}") from exc
 
+    def available(self) -> bool:
+        return True
+
     def save(self, server_url: str, email: str, token: str) -> None:
         data = self._read()
         data[server_url] = {"email": email, "token": token}

@@ -9,22 +9,27 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
+import keyring
+import keyring.backends.fail
 import qasync
+import shiboken6
 from PySide6.QtCore import QMessageLogContext, QSettings, QtMsgType, SignalInstance, qInstallMessageHandler
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import QWidget
 
 from desktop.app import build_services, create_application
-from desktop.credentials import MemoryStore
+from desktop.credentials import KeyringStore, MemoryStore
 from desktop.demo.scenario import edit_on_both_sides, push_offline_clash, upcoming_scheduled
 from desktop.demo.server import EmbeddedServer
 from desktop.net import ApiClient
-from desktop.services import Services
+from desktop.services import ServiceError, Services
 from desktop.settings import DesktopSettings
 from desktop.ui.main_window import CONFLICTS, DASHBOARD, SESSIONS, MainWindow
 from desktop.ui.sessions_view import LIST_TAB, WEEK_TAB
@@ -47,7 +52,11 @@ SCREENS = (
     "08-conflicts-merge",
     "09-manager-overview",
     "10-manager-team-drill-down",
+    "11-narrow-window",
+    "12-sign-in-without-keychain",
+    "13-offline-start",
 )
+NARROW_SIZE = (1024, 540)  # a 1280x720 screen at 125 %, less the title bar and the taskbar
 
 
 def expect(signal: SignalInstance) -> asyncio.Future[tuple[Any, ...]]:
@@ -119,9 +128,10 @@ async def render_all(server: EmbeddedServer, work_dir: Path, out_dir: Path) -> l
     leader = build_services(server.url, work_dir / "leader-cache", MemoryStore())
     manager = build_services(server.url, work_dir / "manager-cache", MemoryStore())
     other = ApiClient(server.url)
-    windows: list[MainWindow] = []
+    windows: list[QWidget] = []
     try:
         dialog = SignInDialog(leader.auth, settings)
+        windows.append(dialog)
         dialog.password.setText("demo-password")
         dialog.show()
         await settle()
@@ -158,6 +168,7 @@ async def render_all(server: EmbeddedServer, work_dir: Path, out_dir: Path) -> l
         window.sessions.tabs.setCurrentIndex(WEEK_TAB)
 
         await _book_onto_taken_slot(window, out_dir, written)
+        await _narrow_window(window, out_dir, written)
 
         window.show_screen(CONFLICTS)
         await until(window.conflicts.sig_loaded, window.conflicts.refresh)
@@ -185,12 +196,21 @@ async def render_all(server: EmbeddedServer, work_dir: Path, out_dir: Path) -> l
         await until(boss.dashboard.sig_loaded, lambda: boss.dashboard.open_team(first_team))
         await settle()
         save(boss, out_dir, SCREENS[9], written)
+
+        await _sign_in_without_keychain(server, work_dir, settings, out_dir, written)
+        await _offline_start(server, work_dir, out_dir, written)
     finally:
         for open_window in windows:
             open_window.close()
         await other.aclose()
         await leader.aclose()
         await manager.aclose()
+        # Deleted here, on the GUI thread, while the app lives: not by a garbage collection that
+        # may run on the server's thread as the process ends.
+        for open_window in windows:
+            shiboken6.delete(open_window)
+        leader.delete_qobjects()
+        manager.delete_qobjects()
     return written
 
 
@@ -221,6 +241,80 @@ async def _book_onto_taken_slot(window: MainWindow, out_dir: Path, written: list
     await settle()
     save_with_dialog(window, dialog, out_dir, SCREENS[5], written)
     dialog.close()
+
+
+async def _narrow_window(window: MainWindow, out_dir: Path, written: list[Path]) -> None:
+    """The dashboard on a small laptop screen: the window keeps that size, the screen scrolls."""
+    window.resize(*NARROW_SIZE)
+    window.show_screen(DASHBOARD)
+    await settle()
+    save(window, out_dir, SCREENS[10], written)
+    window.resize(*WINDOW_SIZE)
+
+
+@contextmanager
+def without_keychain() -> Iterator[None]:
+    """As on a machine with no system keychain: keyring's fail backend."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # type: ignore[no-untyped-call]
+    try:
+        yield
+    finally:
+        keyring.set_keyring(previous)
+
+
+async def _sign_in_without_keychain(
+    server: EmbeddedServer, work_dir: Path, settings: QSettings, out_dir: Path, written: list[Path]
+) -> None:
+    services = build_services(server.url, work_dir / "no-keychain-cache", KeyringStore())
+    dialog: SignInDialog | None = None
+    try:
+        with without_keychain():
+            dialog = SignInDialog(services.auth, settings)
+            dialog.password.setText("demo-password")
+            dialog.plain_file.setChecked(True)
+            dialog.show()
+            await settle()
+            save(dialog, out_dir, SCREENS[11], written)
+            dialog.close()
+    finally:
+        await services.aclose()
+        if dialog is not None:
+            shiboken6.delete(dialog)  # on the GUI thread, as render_all does with its windows
+        services.delete_qobjects()
+
+
+def _unreachable(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("the server is out of reach", request=request)
+
+
+async def _offline_start(server: EmbeddedServer, work_dir: Path, out_dir: Path, written: list[Path]) -> None:
+    """A start with a remembered sign-in and no server: the team leader's cache, as last synced."""
+    login = server.login(Role.TEAM_LEADER)
+    remembered = MemoryStore()
+    remembered.save(server.url, login.email, "a-remembered-refresh-token")
+    offline = build_services(
+        server.url, work_dir / "leader-cache", remembered, transport=httpx.MockTransport(_unreachable)
+    )
+    window: MainWindow | None = None
+    try:
+        me = await offline.auth.restore_session(server.url)
+        if me is None:
+            raise RuntimeError("the remembered sign-in did not open the cache")
+        window = MainWindow(offline, me)
+        window.resize(*WINDOW_SIZE)
+        window.show()
+        with suppress(ServiceError):
+            await offline.sync.sync_now()  # fails: the status bar says offline
+        await until(window.dashboard.sig_loaded, window.start)
+        await settle()
+        save(window, out_dir, SCREENS[12], written)
+        window.close()
+    finally:
+        await offline.aclose()
+        if window is not None:
+            shiboken6.delete(window)
+        offline.delete_qobjects()
 
 
 # The offscreen platform cannot size real windows and says so for every top-level widget shown.

@@ -1,6 +1,6 @@
 """The HTTP client of the server API: bearer tokens, refresh, ETags and problem+json errors."""
 
 from desktop.net.client import ApiClient
-from desktop.net.errors import ApiError, ServerUnreachable
+from desktop.net.errors import ApiError, IncompatibleServer, ServerUnreachable
 
-__all__ = ["ApiClient", "ApiError", "ServerUnreachable"]
+__all__ = ["ApiClient", "ApiError", "IncompatibleServer", "ServerUnreachable"]

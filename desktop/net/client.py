@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from desktop.net.errors import ApiError, ServerUnreachable
+from desktop.net.errors import ApiError, IncompatibleServer, ServerUnreachable
 from shared.analytics import ManagerDashboard, Scorecard, TeamDashboard
 from shared.auth import (
     LoginRequest,
@@ -44,6 +44,7 @@ from shared.sessions import (
     SlotList,
 )
 from shared.sync import ChangesPage, PushRequest, PushResponse
+from shared.version import ServerVersion, speaks
 
 M = TypeVar("M", bound=BaseModel)
 API_PREFIX = "/api/v1"
@@ -204,6 +205,29 @@ class ApiClient:
         if self.on_tokens is not None:
             self.on_tokens(pair)
         return pair
+
+    # -- versions ----------------------------------------------------------------------------
+
+    async def check_server(self) -> ServerVersion:
+        """The server's versions; ``IncompatibleServer`` unless it speaks this app's API major.
+
+        Asked before anything else, so a password never goes to a server the app cannot talk to.
+        """
+        try:
+            response = await self._call("GET", "/version", auth=False)
+        except ApiError as exc:
+            # A Coaching Hub server refuses with a problem body that has a code; a 404, or a page
+            # from some other web server, means there is no Coaching Hub API at this address.
+            if exc.status != 404 and "code" in exc.problem:
+                raise
+            raise IncompatibleServer(self.base_url, None) from exc
+        try:
+            found = ServerVersion.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise IncompatibleServer(self.base_url, None) from exc
+        if not speaks(found):
+            raise IncompatibleServer(self.base_url, found)
+        return found
 
     # -- auth --------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.errors import ErrorCode
+from shared.version import API_VERSION, ServerVersion, api_major, package_version
 
 # A non-problem 4xx (a proxy, a missing route) still maps onto the contract's codes.
 _STATUS_CODES: dict[int, ErrorCode] = {
@@ -44,3 +45,24 @@ class ApiError(Exception):
 
 class ServerUnreachable(Exception):
     """No answer from the server: connection refused, DNS, timeout, or a gateway without it."""
+
+
+class IncompatibleServer(Exception):
+    """The server speaks an API major version this app does not, or does not say which it speaks."""
+
+    def __init__(self, server_url: str, found: ServerVersion | None) -> None:
+        app = f"this app (Coaching Hub {package_version()}) speaks API {api_major(API_VERSION)}.x"
+        if found is None:
+            message = (
+                f"The server at {server_url} does not say which API version it speaks: it is not a "
+                f"Coaching Hub server, or one older than {app} can use."
+            )
+        else:
+            message = (
+                f"The server at {server_url} (Coaching Hub {found.server_version}) speaks API "
+                f"{found.api_version}, and {app}. Install the release of the app that matches the "
+                "server; your administrator knows which one."
+            )
+        super().__init__(message)
+        self.server_url = server_url
+        self.found = found

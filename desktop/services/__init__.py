@@ -18,7 +18,7 @@ from desktop.services.dashboards import (
     is_offline,
 )
 from desktop.services.directory import DirectoryService
-from desktop.services.errors import Offline, Refused, ServiceError, SlotConflict
+from desktop.services.errors import Offline, Refused, ServiceError, SlotConflict, WrongServer
 from desktop.services.interfaces import AppServices, Auth, Conflicts, Dashboards, Directory, Sessions, Sync
 from desktop.services.runner import BlockingRunner
 from desktop.services.sessions import SessionService
@@ -55,5 +55,6 @@ __all__ = [
     "Sync",
     "SyncService",
     "SyncStatus",
+    "WrongServer",
     "is_offline",
 ]

@@ -15,6 +15,7 @@ from desktop.services.runner import BlockingRunner
 from desktop.storage import LocalCache
 from desktop.sync import SyncEngine
 from shared.auth import Me, TokenPair
+from shared.version import ServerVersion
 
 ME_META = "me"
 NO_KEYCHAIN_WARNING = (
@@ -54,12 +55,18 @@ class AuthService(QObject):
         self.plain_file_allowed = False
         self.me: Me | None = None
         self.server_url: str | None = None
+        # What the server said of itself at the last online sign-in (None offline): Help -> About.
+        self.server_version: ServerVersion | None = None
         self.email: str | None = None
         self.remember = False
         self._saves: set[asyncio.Task[None]] = set()
         api.on_tokens = self._on_tokens
 
     # -- public ------------------------------------------------------------------------------
+
+    def keychain_available(self) -> bool:
+        """Whether the system keychain can remember a sign-in here (asked before the user ticks)."""
+        return self.credentials.available()
 
     def allow_plain_file(self, allowed: bool) -> None:
         """The user's opt-in to the plain-file store where no keychain exists."""
@@ -70,6 +77,7 @@ class AuthService(QObject):
         """Sign in online; with ``remember`` the refresh token goes to the credential store."""
         self.api.base_url = server_url
         self.server_url, self.email, self.remember = server_url, email, False
+        self.server_version = await self.api.check_server()
         pair = await self.api.login(email, password)
         me = await self.api.me()
         self.remember = remember  # from now on every rotated token replaces the stored one
@@ -89,7 +97,9 @@ class AuthService(QObject):
         email, token = entry
         self.api.base_url = server_url
         self.server_url, self.email, self.remember = server_url, email, True
+        self.server_version = None
         try:
+            self.server_version = await self.api.check_server()
             await self.api.refresh(token)
             me = await self.api.me()
         except ServerUnreachable:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import shiboken6
+
 from desktop.credentials import CredentialStore, PlainFileStore
 from desktop.net import ApiClient
 from desktop.services.auth import AuthService
@@ -65,6 +67,15 @@ class Services:
             sessions=SessionService(api, cache, auth, sync, runner),
             conflicts=ConflictService(api, cache, auth, sync, runner),
         )
+
+    def delete_qobjects(self) -> None:
+        """Delete the services' QObjects now, on this (the GUI) thread.
+
+        Left to the garbage collector they are finalised on whichever thread happens to run it —
+        a runner worker, the demo's server thread — and Qt aborts the process for that.
+        """
+        for qobject in (self.auth, self.sync, self.dashboards, self.directory, self.sessions, self.conflicts):
+            shiboken6.delete(qobject)
 
     async def aclose(self) -> None:
         """Stop syncing, close the connection, finish cache work and close the cache."""

@@ -8,11 +8,14 @@ what the user can do about it. The HTTP client's and the cache's own errors stop
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, ParamSpec, TypeVar
 
-from desktop.net import ApiError, ServerUnreachable
+from pydantic import ValidationError
+
+from desktop.net import ApiError, IncompatibleServer, ServerUnreachable
 from desktop.offline import NotInCache
+from desktop.services.validation import field_errors, summary
 from shared.errors import ErrorCode
 from shared.sessions import Session, Slot
 
@@ -34,12 +37,20 @@ class Offline(ServiceError):
     """The server is out of reach and the cache cannot answer this (or the call needs the server)."""
 
 
-class Refused(ServiceError):
-    """The server refused the call; ``code`` is the contract's machine-readable reason."""
+class WrongServer(ServiceError):
+    """The address answers, but not as a Coaching Hub server this app can talk to."""
 
-    def __init__(self, code: ErrorCode, detail: str) -> None:
+
+class Refused(ServiceError):
+    """The server refused the call; ``code`` is the contract's machine-readable reason.
+
+    ``fields`` (a ``validation_error``'s): field name → what its value needs, in plain words.
+    """
+
+    def __init__(self, code: ErrorCode, detail: str, fields: Mapping[str, str] | None = None) -> None:
         super().__init__(detail)
         self.code = code
+        self.fields: dict[str, str] = dict(fields or {})
 
 
 class SlotConflict(Refused):
@@ -53,6 +64,9 @@ class SlotConflict(Refused):
 
 def refusal(error: ApiError) -> Refused:
     """The typed refusal of a problem answer; a slot conflict brings its clashes and suggestions."""
+    if error.code is ErrorCode.VALIDATION_ERROR:
+        fields = field_errors(error.problem)
+        return Refused(error.code, summary(fields) if fields else error.detail, fields)
     if error.code is not ErrorCode.SLOT_CONFLICT:
         return Refused(error.code, error.detail)
     problem = error.problem
@@ -61,6 +75,12 @@ def refusal(error: ApiError) -> Refused:
         [Slot.model_validate(item) for item in problem.get("suggestions") or []],
         error.detail,
     )
+
+
+def invalid_input(error: ValidationError) -> Refused:
+    """A value the contract refuses before it is sent: refused in the words a server refusal gets."""
+    fields = field_errors({"errors": error.errors(include_url=False, include_input=False)})
+    return Refused(ErrorCode.VALIDATION_ERROR, summary(fields), fields)
 
 
 def speaks_service_errors(
@@ -74,9 +94,13 @@ def speaks_service_errors(
             return await method(*args, **kwargs)
         except ServerUnreachable as exc:
             raise Offline(UNREACHABLE_TEXT) from exc
+        except IncompatibleServer as exc:
+            raise WrongServer(str(exc)) from exc
         except NotInCache as exc:
             raise Offline(str(exc)) from exc
         except ApiError as exc:
             raise refusal(exc) from exc
+        except ValidationError as exc:
+            raise invalid_input(exc) from exc
 
     return translated

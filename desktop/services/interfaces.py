@@ -28,6 +28,7 @@ from shared.sessions import (
     Session,
     SessionStatus,
 )
+from shared.version import ServerVersion
 
 
 class Auth(Protocol):
@@ -36,6 +37,16 @@ class Auth(Protocol):
     @property
     def sig_credential_warning(self) -> SignalInstance:
         """``(str)``: the sign-in could not be remembered as asked, and why."""
+
+    @property
+    def server_url(self) -> str | None:
+        """The server signed in to (None before the first sign-in)."""
+
+    @property
+    def server_version(self) -> ServerVersion | None:
+        """What the server said of itself at the last online sign-in; None after an offline start."""
+
+    def keychain_available(self) -> bool: ...
 
     def allow_plain_file(self, allowed: bool) -> None: ...
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from desktop.models.formatting import EN_DASH, format_time_range
 from desktop.services import ServiceError, Sessions, SlotConflict
 from desktop.ui.async_slot import async_slot
+from desktop.ui.field_note import FieldNote, clear_notes, show_refusal
 from desktop.ui.widgets import Banner, named
 from shared.directory import Agent
 from shared.sessions import Session, Slot
@@ -82,6 +83,7 @@ class BookSessionDialog(QDialog):
         self.notes = QPlainTextEdit()
         self.notes.setPlaceholderText("Preparation notes (optional)")
         self.notes.setFixedHeight(80)
+        self.field_notes = {"topic": FieldNote(), "notes": FieldNote()}
 
         start = starts_at or (session.starts_at if session else next_quarter_hour())
         self.set_start(start)
@@ -116,7 +118,9 @@ class BookSessionDialog(QDialog):
         form.addRow("Agent", self.agent)
         form.addRow("When", when)
         form.addRow("Topic", self.topic)
+        form.addRow("", self.field_notes["topic"])
         form.addRow("Notes", self.notes)
+        form.addRow("", self.field_notes["notes"])
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(cancel)
@@ -233,6 +237,7 @@ class BookSessionDialog(QDialog):
             self.submit_button.setText(f"{self.submit_label} anyway")
             return
         self.submit_button.setEnabled(False)
+        clear_notes(self.field_notes)
         try:
             if self._session is None:
                 booked = await self._sessions.book(
@@ -252,7 +257,8 @@ class BookSessionDialog(QDialog):
             self.show_clash(clash.clashes, clash.suggestions)
             return
         except ServiceError as error:
-            self.banner.show_message(error.detail, "error")
+            show_refusal(error, self.field_notes, self.banner)
+            self.adjustSize()  # the notes under the fields take room: the buttons move down, not over
             return
         finally:
             self.submit_button.setEnabled(True)

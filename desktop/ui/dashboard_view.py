@@ -5,7 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.models import ManagerOverviewModel, TeamDashboardModel
 from desktop.models.formatting import format_score, score_status
@@ -13,7 +21,16 @@ from desktop.models.roles import ID_ROLE
 from desktop.services import Dashboards, Entity
 from desktop.ui.tables import DataTable
 from desktop.ui.view_base import ScreenView
-from desktop.ui.widgets import PeriodPicker, StatCard, as_of_text, named, period_label
+from desktop.ui.widgets import (
+    NO_FIGURES,
+    PeriodPicker,
+    StatCard,
+    as_of_text,
+    empty_state,
+    named,
+    period_label,
+    show_figures,
+)
 from shared.analytics import ManagerDashboard, TeamDashboard
 from shared.auth import Me, Role
 
@@ -66,18 +83,25 @@ class DashboardView(ScreenView):
         self.overview_table = DataTable(self.overview_model)
         self.overview_table.doubleClicked.connect(self._open_team)
         self.overview_table.sortByColumn(3, Qt.SortOrder.DescendingOrder)
+        for table in (self.team_table, self.overview_table):
+            # Each column as wide as its content: a short name column leaves the room to the figures.
+            table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
 
-        legend = named(QLabel(LEGEND), "muted")
-        legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend = named(QLabel(LEGEND), "muted")
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.team_empty = empty_state()
         team_page = QWidget()
         team_layout = QVBoxLayout(team_page)
         team_layout.setContentsMargins(0, 0, 0, 0)
         team_layout.addWidget(self.team_table, 1)
-        team_layout.addWidget(legend)
+        team_layout.addWidget(self.team_empty, 1)
+        team_layout.addWidget(self.legend)
         overview_page = QWidget()
         overview_layout = QVBoxLayout(overview_page)
         overview_layout.setContentsMargins(0, 0, 0, 0)
+        self.overview_empty = empty_state()
         overview_layout.addWidget(self.overview_table, 1)
+        overview_layout.addWidget(self.overview_empty, 1)
         overview_layout.addWidget(named(QLabel("Double-click a team to open its dashboard."), "muted"))
         self.pages = QStackedWidget()
         self.pages.addWidget(team_page)
@@ -137,13 +161,19 @@ class DashboardView(ScreenView):
         if not self._team_sorted:
             self.team_table.sortByColumn(self.team_model.score_column, Qt.SortOrder.DescendingOrder)
             self._team_sorted = True
-        header = self.team_table.horizontalHeader()
-        header.setSectionResizeMode(0, header.ResizeMode.Stretch)
-        for column in range(1, self.team_model.columnCount()):
-            header.setSectionResizeMode(column, header.ResizeMode.ResizeToContents)
         self.header.subtitle.setText(
             f"{dashboard.team.name} · {period_label(dashboard.period)} · {as_of_text(dashboard)}"
         )
+        figures = any(
+            row.score is not None or any(value is not None for value in row.metrics.values())
+            for row in dashboard.agents
+        )
+        show_figures(self.team_table, self.team_empty, figures)
+        self.legend.setVisible(figures)
+        self.count_card.show_value(str(len(dashboard.agents)), None, dashboard.team.name)
+        if not figures:
+            self._no_figures()
+            return
         summary = dashboard.summary
         self.avg_card.show_value(
             format_score(summary.avg_score), score_status(summary.avg_score), "100 = on target"
@@ -153,7 +183,11 @@ class DashboardView(ScreenView):
             "bad" if summary.below_target_count else "good",
             "score under 100",
         )
-        self.count_card.show_value(str(len(dashboard.agents)), None, dashboard.team.name)
+
+    def _no_figures(self) -> None:
+        """A month nobody has figures for: nothing to average, nobody known to be below target."""
+        self.avg_card.show_value("—", None, NO_FIGURES)
+        self.below_card.show_value("—", None, NO_FIGURES)
 
     def show_manager_dashboard(self, dashboard: ManagerDashboard) -> None:
         self.banner.hide()
@@ -165,6 +199,10 @@ class DashboardView(ScreenView):
         average = round(sum(scores) / len(scores), 1) if scores else None
         below = sum(t.below_target_count for t in dashboard.teams)
         agents = sum(t.agent_count for t in dashboard.teams)
+        show_figures(self.overview_table, self.overview_empty, bool(scores))
+        self.count_card.show_value(str(agents), None, f"in {len(dashboard.teams)} teams")
+        if not scores:
+            self._no_figures()
+            return
         self.avg_card.show_value(format_score(average), score_status(average), "mean of team averages")
         self.below_card.show_value(str(below), "bad" if below else "good", "across all teams")
-        self.count_card.show_value(str(agents), None, f"in {len(dashboard.teams)} teams")

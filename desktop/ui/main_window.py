@@ -17,9 +17,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.services import AppServices, Changes, Entity, ServiceError
+from desktop.ui.about_dialog import AboutDialog
 from desktop.ui.async_slot import async_slot
 from desktop.ui.conflicts_view import ConflictsView
 from desktop.ui.dashboard_view import DashboardView
+from desktop.ui.fitting import scrolled
 from desktop.ui.scorecard_view import ScorecardView
 from desktop.ui.sessions_view import SessionsView
 from desktop.ui.status_bar import SyncStatusBar
@@ -56,8 +58,8 @@ class MainWindow(QMainWindow):
         self.sessions = SessionsView(services.sessions)
         self.conflicts = ConflictsView(services.conflicts)
         self.screens = QStackedWidget()
-        for view in (self.dashboard, self.scorecard, self.sessions, self.conflicts):
-            self.screens.addWidget(view)
+        for view in self.screen_views():
+            self.screens.addWidget(scrolled(view))
 
         central = QWidget()
         layout = QHBoxLayout(central)
@@ -68,6 +70,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.status = SyncStatusBar()
         self.setStatusBar(self.status)
+
+        self.about_dialog: AboutDialog | None = None
+        self.about_action = self.menuBar().addMenu("&Help").addAction("&About Coaching Hub")
+        self.about_action.triggered.connect(self.show_about)
 
         self._connect()
         self._shortcuts()
@@ -86,6 +92,7 @@ class MainWindow(QMainWindow):
         self.nav.currentRowChanged.connect(self._nav_changed)
         role = ROLE_NAMES.get(self.me.role.value, self.me.role.value)
         user = named(QLabel(f"{self.me.name}\n{role}"), "userLabel")
+        user.setWordWrap(True)
         self.sync_button = QPushButton("Sync now (F5)")
         self.sign_out_button = QPushButton("Sign out")
         self.sign_out_button.clicked.connect(self.sig_sign_out_requested.emit)
@@ -149,6 +156,12 @@ class MainWindow(QMainWindow):
     def book_session(self) -> None:
         self.show_screen(SESSIONS)
         self.sessions.open_book_dialog()
+
+    def show_about(self) -> AboutDialog:
+        auth = self.services.auth
+        self.about_dialog = AboutDialog(auth.server_url, auth.server_version, self)
+        self.about_dialog.open()
+        return self.about_dialog
 
     def set_conflict_count(self, count: int) -> None:
         item = self.nav.item(CONFLICTS)
@@ -218,8 +231,8 @@ class MainWindow(QMainWindow):
 
     def show_sync_failure(self, text: str) -> None:
         """A sync the server refused (not merely unreachable): say why where the user is looking."""
-        screen = self.screens.currentWidget()
-        view = screen if isinstance(screen, ScreenView) else self.dashboard
+        index = self.screens.currentIndex()
+        view = self.screen_views()[index] if index >= 0 else self.dashboard
         view.banner.show_message(text, "warning")
 
     @async_slot()

@@ -15,7 +15,15 @@ from desktop.ui.export import write_scorecard_csv, write_scorecard_pdf
 from desktop.ui.tables import DataTable
 from desktop.ui.trend_chart import TrendChart
 from desktop.ui.view_base import ScreenView
-from desktop.ui.widgets import PeriodPicker, StatCard, as_of_text, named, period_label
+from desktop.ui.widgets import (
+    PeriodPicker,
+    StatCard,
+    as_of_text,
+    empty_state,
+    named,
+    period_label,
+    show_figures,
+)
 from shared.analytics import Scorecard
 from shared.directory import Agent, Kpi
 
@@ -51,7 +59,7 @@ class ScorecardView(ScreenView):
         self.score_card = StatCard("Score")
         self.previous_card = StatCard("Previous month")
         self.trend_card = StatCard("Trend")
-        self.year_card = StatCard("12-month average")
+        self.year_card = StatCard("Average")
         cards = QHBoxLayout()
         cards.setSpacing(12)
         for card in (self.score_card, self.previous_card, self.trend_card, self.year_card):
@@ -62,7 +70,9 @@ class ScorecardView(ScreenView):
         self.model = ScorecardKpiModel(self)
         self.table = DataTable(self.model, sortable=False)
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.empty = empty_state()
         self.body.addWidget(self.table)
+        self.body.addWidget(self.empty)
         self.body.addWidget(named(QLabel("Score over the last 12 months"), "sectionTitle"))
         self.chart = TrendChart()
         self.body.addWidget(self.chart, 1)
@@ -133,11 +143,14 @@ class ScorecardView(ScreenView):
             trend_status,
             "vs last month",
         )
+        months = sum(point.score is not None for point in scorecard.history)
         self.year_card.show_value(
             format_score(scorecard.year_avg_score),
             score_status(scorecard.year_avg_score),
-            "mean of monthly scores",
+            f"over {months} month{'' if months == 1 else 's'}" if months else "no month with figures",
         )
+        figures = scorecard.score is not None or any(kpi.value is not None for kpi in scorecard.kpis)
+        show_figures(self.table, self.empty, figures)
         self.chart.set_history(scorecard.history)
         rows = self.model.rowCount()
         self.table.setFixedHeight(self.table.horizontalHeader().height() + rows * 32 + 4)

@@ -29,7 +29,7 @@ from desktop.ui.book_dialog import BookSessionDialog
 from desktop.ui.confirm import ask_first
 from desktop.ui.tables import DataTable
 from desktop.ui.view_base import ScreenView
-from desktop.ui.week_calendar import WeekCalendar, week_start
+from desktop.ui.week_calendar import DayScroller, WeekCalendar, week_start
 from desktop.ui.widgets import named
 from shared.directory import Agent
 from shared.sessions import Session, SessionStatus
@@ -108,7 +108,7 @@ class SessionsView(ScreenView):
         self.table.selectionModel().currentRowChanged.connect(self._current_row_changed)
         self.table.installEventFilter(self)  # Enter opens the selected session
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.calendar, "Week")
+        self.tabs.addTab(DayScroller(self.calendar), "Week")
         self.tabs.addTab(self.table, "List")
         self.body.addWidget(self.tabs, 1)
 

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+from PySide6.QtWidgets import QStatusBar, QWidget
 
 from desktop.models.formatting import format_short_time
 from desktop.services import Answer, SyncStatus, is_offline
+from desktop.ui.fitting import ElidedLabel
 
 
 class SyncStatusBar(QStatusBar):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSizeGripEnabled(False)
-        self.connection = QLabel("● Connecting…")
-        self.last_sync = QLabel("Not synced yet")
-        self.pending = QLabel("")
-        self.as_of = QLabel("")
+        self.connection = ElidedLabel("● Connecting…")
+        self.last_sync = ElidedLabel("Not synced yet")
+        self.pending = ElidedLabel("")
+        self.as_of = ElidedLabel("")
         self.addWidget(self.connection)
         self.addWidget(self.last_sync)
         self.addWidget(self.pending)

@@ -34,6 +34,11 @@ QLabel#mergeValue {{
 }}
 QLabel#mergeValue[chosen="true"] {{ background: #eef4ff; border: 1px solid #9db7f0; }}
 QLabel#cardLabel {{ color: {MUTED}; font-size: 12px; }}
+QLabel#fieldError {{ color: #a4251a; font-size: 12px; }}
+QLabel#emptyState {{
+    color: {MUTED}; font-size: 15px; background: white; border: 1px solid {LINE}; border-radius: 6px;
+    padding: 24px;
+}}
 QTableView {{
     background: white; border: 1px solid {LINE}; border-radius: 6px;
     gridline-color: #eef1f5; selection-background-color: #dbe6ff; selection-color: {INK};

@@ -56,10 +56,11 @@ class TrendChart(pg.PlotWidget):  # type: ignore[misc]
         self.points = list(history)
         xs = list(range(len(history)))
         ys = [float("nan") if p.score is None else p.score for p in history]
-        self._line.setData(xs, ys)
+        present = [y for y in ys if y == y]
+        # pyqtgraph cannot bound an all-NaN scatter (and crashed painting one): no points, no line.
+        self._line.setData(xs if present else [], ys if present else [])
         ticks = [(i, month_tick(p.period, first=i == 0)) for i, p in enumerate(history)]
         self.getAxis("bottom").setTicks([ticks])
-        present = [y for y in ys if y == y]
         low = min([*present, SCORE_TARGET]) if present else 60.0
         high = max([*present, SCORE_TARGET]) if present else 120.0
         self.setYRange(max(0.0, low - 8), high + 8, padding=0)

@@ -1,4 +1,5 @@
-"""A painted week grid (Monday to Sunday, working hours) with one block per session."""
+"""A painted week grid (Monday to Sunday, the whole day, opened at working hours) with one block
+per session."""
 
 from __future__ import annotations
 
@@ -6,13 +7,16 @@ from datetime import date, datetime, time, timedelta
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy, QWidget
 
 from desktop.models import SessionTableModel
+from desktop.models.formatting import format_time_range
 from desktop.models.sessions import STATUS_LABELS
 from shared.sessions import Session, SessionStatus
 
-FIRST_HOUR, LAST_HOUR = 8, 18
+FIRST_HOUR, LAST_HOUR = 0, 24
+WORKDAY_START = 8
+HOUR_HEIGHT = 48.0  # a 30-minute block still has a line for the agent
 STEPS = {Qt.Key.Key_Left: -1, Qt.Key.Key_Up: -1, Qt.Key.Key_Right: 1, Qt.Key.Key_Down: 1}
 HEADER_HEIGHT = 34
 GUTTER_WIDTH = 52
@@ -84,8 +88,10 @@ class WeekCalendar(QWidget):
         self._monday = week_start(date.today())
         self.selected_id: str | None = None
         self._blocks: list[tuple[QRectF, Session]] = []
-        self.setMinimumHeight(420)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.block_texts: dict[str, list[str]] = {}  # what each block shows, as last painted
+        self.header_top = 0
+        self.setMinimumHeight(int(HEADER_HEIGHT + (LAST_HOUR - FIRST_HOUR) * HOUR_HEIGHT) + 1)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # arrows and Enter work here too
         model.modelReset.connect(self.update)
@@ -103,7 +109,11 @@ class WeekCalendar(QWidget):
         return (self.width() - GUTTER_WIDTH - 1) / 7
 
     def _hour_height(self) -> float:
-        return (self.height() - HEADER_HEIGHT - 1) / (LAST_HOUR - FIRST_HOUR)
+        return HOUR_HEIGHT
+
+    def y_of_hour(self, hour: float) -> int:
+        """Where an hour of the day starts, in this widget's pixels."""
+        return int(HEADER_HEIGHT + (hour - FIRST_HOUR) * self._hour_height())
 
     def _y_of(self, moment: datetime) -> float:
         hours = moment.hour + moment.minute / 60 - FIRST_HOUR
@@ -112,7 +122,7 @@ class WeekCalendar(QWidget):
 
     def moment_at(self, point: QPointF) -> datetime | None:
         """The local time under a point, rounded down to the quarter hour."""
-        if point.x() < GUTTER_WIDTH or point.y() < HEADER_HEIGHT:
+        if point.x() < GUTTER_WIDTH or point.y() < self.header_top + HEADER_HEIGHT:
             return None
         day = int((point.x() - GUTTER_WIDTH) // self._day_width())
         minutes = int((point.y() - HEADER_HEIGHT) / self._hour_height() * 60) // 15 * 15
@@ -126,28 +136,43 @@ class WeekCalendar(QWidget):
         painter.fillRect(self.rect(), QColor("white"))
         self._paint_grid(painter)
         self._paint_sessions(painter)
+        self._paint_day_names(painter)
         painter.end()
 
-    def _paint_grid(self, painter: QPainter) -> None:
-        day_width, hour_height = self._day_width(), self._hour_height()
+    def _paint_day_names(self, painter: QPainter) -> None:
+        """The day names on top of whatever hour is scrolled to the top of the view."""
+        day_width, top = self._day_width(), float(self.header_top)
         today = date.today()
         bold = QFont(self.font())
         bold.setBold(True)
+        painter.setFont(bold)
+        painter.fillRect(QRectF(0, top, self.width(), HEADER_HEIGHT), QColor("white"))
         for day in range(7):
             left = GUTTER_WIDTH + day * day_width
             current = self._monday + timedelta(days=day)
-            if day >= 5:
-                painter.fillRect(QRectF(left, HEADER_HEIGHT, day_width, self.height()), QColor("#fafbfd"))
             if current == today:
-                painter.fillRect(QRectF(left, 0, day_width, HEADER_HEIGHT), QColor("#e6eefc"))
+                painter.fillRect(QRectF(left, top, day_width, HEADER_HEIGHT), QColor("#e6eefc"))
             painter.setPen(QColor("#1f2937" if current == today else "#475467"))
-            painter.setFont(bold)
             painter.drawText(
-                QRectF(left, 0, day_width, HEADER_HEIGHT),
+                QRectF(left, top, day_width, HEADER_HEIGHT),
                 Qt.AlignmentFlag.AlignCenter,
                 f"{DAY_NAMES[day]} {current:%d %b}",
             )
+        painter.setPen(QPen(QColor("#e3e7ee"), 1))
+        bottom = top + HEADER_HEIGHT
+        painter.drawLine(QPointF(0, bottom), QPointF(self.width(), bottom))
         painter.setFont(self.font())
+
+    def show_header_at(self, top: int) -> None:
+        """Keep the day names at ``top`` (the scroll position), so they never scroll away."""
+        self.header_top = top
+        self.update()
+
+    def _paint_grid(self, painter: QPainter) -> None:
+        day_width, hour_height = self._day_width(), self._hour_height()
+        for day in range(5, 7):
+            left = GUTTER_WIDTH + day * day_width
+            painter.fillRect(QRectF(left, HEADER_HEIGHT, day_width, self.height()), QColor("#fafbfd"))
         for hour in range(FIRST_HOUR, LAST_HOUR + 1):
             y = HEADER_HEIGHT + (hour - FIRST_HOUR) * hour_height
             painter.setPen(QPen(QColor("#eef1f5"), 1))
@@ -162,10 +187,10 @@ class WeekCalendar(QWidget):
         for day in range(8):
             x = GUTTER_WIDTH + day * day_width
             painter.drawLine(QPointF(x, 0), QPointF(x, self.height()))
-        painter.drawLine(QPointF(GUTTER_WIDTH, HEADER_HEIGHT), QPointF(self.width(), HEADER_HEIGHT))
 
     def _paint_sessions(self, painter: QPainter) -> None:
         self._blocks = []
+        self.block_texts = {}
         day_width = self._day_width()
         end_of_week = self._monday + timedelta(days=7)
         small = QFont(self.font())
@@ -191,11 +216,15 @@ class WeekCalendar(QWidget):
             painter.setFont(small)
             text = rect.adjusted(7, 2, -3, -2)
             metrics = QFontMetricsF(small)
-            heading = [f"{start:%H:%M}", self._model.agent_name(session.agent_id)]
+            agent = self._model.agent_name(session.agent_id)
+            heading = [f"{start:%H:%M}", agent]
             if session.status != SessionStatus.SCHEDULED:
                 heading.insert(0, f"{STATUS_LABELS.get(session.status, '')} ·")
             room = max(int(text.height() // metrics.lineSpacing()), 1)
+            if room == 1:  # a short block: the agent first, so the elision never hides who it is
+                heading = [agent, f"{start:%H:%M}"]
             lines = block_lines(heading, session.topic, metrics, text.width(), room)
+            self.block_texts[session.id] = lines
             painter.drawText(
                 text, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop), "\n".join(lines)
             )
@@ -232,6 +261,23 @@ class WeekCalendar(QWidget):
         self.select(ordered[position])
         self.sig_session_selected.emit(ordered[position])
 
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        """The tooltip is the session under the pointer, in full (the block may elide it)."""
+        session = self.session_at(event.position())
+        self.setToolTip(self.details(session) if session is not None else "")
+        super().mouseMoveEvent(event)
+
+    def details(self, session: Session) -> str:
+        lines = [
+            format_time_range(session.starts_at, session.ends_at),
+            self._model.agent_name(session.agent_id),
+            session.topic,
+            STATUS_LABELS.get(session.status, session.status.value),
+        ]
+        if session.notes:
+            lines.append(session.notes if len(session.notes) <= 200 else f"{session.notes[:200]}…")
+        return "\n".join(lines)
+
     def mousePressEvent(self, event: QMouseEvent) -> None:
         session = self.session_at(event.position())
         self.select(session.id if session else None)
@@ -246,3 +292,24 @@ class WeekCalendar(QWidget):
         moment = self.moment_at(event.position())
         if moment is not None:
             self.sig_book_at.emit(moment)
+
+
+
+class DayScroller(QScrollArea):
+    """The calendar's whole day in a scroll area, opened at the start of the working day."""
+
+    def __init__(self, calendar: WeekCalendar, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.calendar = calendar
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidgetResizable(True)
+        self.setWidget(calendar)
+        self._opened = False
+        self.verticalScrollBar().rangeChanged.connect(self._open_at_working_hours)
+        self.verticalScrollBar().valueChanged.connect(calendar.show_header_at)
+
+    def _open_at_working_hours(self, _low: int, high: int) -> None:
+        # Once, when the day first has somewhere to scroll; later resizes keep the user's place.
+        if high > 0 and not self._opened:
+            self._opened = True
+            self.verticalScrollBar().setValue(self.calendar.y_of_hour(WORKDAY_START) - HEADER_HEIGHT)

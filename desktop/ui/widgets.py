@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from desktop.models.formatting import format_short_time
 from desktop.services import Answer, ServiceError, is_offline
+from desktop.ui.fitting import ElidedLabel
 from shared.types import period_add
 
 W = TypeVar("W", bound=QWidget)
@@ -58,8 +59,8 @@ class PageHeader(QWidget):
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = named(QLabel(title), "pageTitle")
-        self.subtitle = named(QLabel(""), "pageSubtitle")
+        self.title = named(ElidedLabel(title), "pageTitle")
+        self.subtitle = named(ElidedLabel(""), "pageSubtitle")
         texts = QVBoxLayout()
         texts.setSpacing(2)
         texts.addWidget(self.title)
@@ -80,9 +81,9 @@ class StatCard(QFrame):
     def __init__(self, label: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("card")
-        self.value = named(QLabel("—"), "cardValue")
-        self.label = named(QLabel(label), "cardLabel")
-        self.note = named(QLabel(""), "cardLabel")
+        self.value = named(ElidedLabel("—"), "cardValue")
+        self.label = named(ElidedLabel(label), "cardLabel")
+        self.note = named(ElidedLabel(""), "cardLabel")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 10, 14, 10)
         layout.setSpacing(2)
@@ -108,6 +109,7 @@ class Banner(QFrame):
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = named(QPushButton("✕"), "link")
         close.setFixedWidth(24)
+        close.setAutoDefault(False)  # else, in a dialog, Enter "clicks" the hidden ✕, not the action
         close.clicked.connect(self.hide)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
@@ -144,6 +146,24 @@ class PeriodPicker(QComboBox):
         index = self.findData(period)
         if index >= 0:
             self.setCurrentIndex(index)
+
+
+NO_FIGURES = "No figures for this month yet"
+
+
+def empty_state(text: str = NO_FIGURES) -> QLabel:
+    """What a screen says in place of a table with nothing in it (hidden until then)."""
+    label = named(QLabel(text), "emptyState")
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    label.setWordWrap(True)
+    label.hide()
+    return label
+
+
+def show_figures(table: QWidget, empty: QLabel, figures: bool) -> None:
+    """The table when there are figures to show, else the words saying there are none."""
+    table.setVisible(figures)
+    empty.setVisible(not figures)
 
 
 def as_of_text(answer: Answer) -> str:

@@ -1,4 +1,4 @@
-"""Operations: liveness, readiness, metrics and the OpenAPI document."""
+"""Operations: liveness, readiness, metrics, the version and the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from server.api.http import database, settings
+from server.api.http import database, json_response, settings
+from server.api.routing import api
 from server.observability import metrics_endpoint
 from server.openapi import build_openapi
 from server.problems import ProblemError
 from shared.errors import ErrorCode
+from shared.version import API_VERSION, ServerVersion
 
 
 async def livez(_request: Request) -> Response:
@@ -34,6 +36,10 @@ async def metrics(request: Request) -> Response:
     return await metrics_endpoint(request)
 
 
+async def server_version(request: Request) -> Response:
+    return json_response(ServerVersion(server_version=request.app.state.version, api_version=API_VERSION))
+
+
 async def openapi(request: Request) -> Response:
     return JSONResponse(build_openapi(request.app.routes, request.app.state.version))
 
@@ -44,4 +50,12 @@ routes = [
     Route("/metrics", metrics),
     Route("/openapi.json", openapi),
     Route("/api/v1/openapi.json", openapi),
+    api(
+        "/version",
+        "GET",
+        server_version,
+        response=ServerVersion,
+        auth=False,
+        summary="The server's release and the API version it speaks (clients refuse another major)",
+    ),
 ]

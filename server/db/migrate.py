@@ -7,12 +7,15 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from server.db.private_files import create_private_sqlite_file
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+MIGRATION_LOCK_KEY = 0x63686D67
+"""The PostgreSQL advisory lock every ``migrate`` of a database takes (any fixed number will do)."""
 
 
 def alembic_config(database_url: str) -> Config:
@@ -33,6 +36,12 @@ async def _run(database_url: str, action: str, revision: str) -> None:
 
     try:
         async with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Hosts that upgrade together take turns, released at commit: the next one finds the
+                # schema at head and does nothing, instead of failing on the same CREATE TABLE.
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
             await connection.run_sync(run)
     finally:
         await engine.dispose()

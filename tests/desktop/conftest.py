@@ -16,16 +16,19 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import keyring
+import keyring.backends.fail
 import pytest
 import qasync
-import shiboken6
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 from starlette.applications import Starlette
 
 from desktop.credentials import MemoryStore, PlainFileStore
 from desktop.net import ApiClient
 from desktop.services import Services
 from desktop.storage import LocalCache
+from desktop.ui.main_window import MainWindow
 from server.app import create_app
 from server.db.engine import Database
 from server.services.demo_data import DemoLogin, seed_demo
@@ -217,6 +220,15 @@ def cache(cache_dir: Path) -> Iterator[LocalCache]:
 
 
 @pytest.fixture
+def no_keyring() -> Iterator[None]:
+    """A machine without a system keychain: keyring falls back to its fail backend."""
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
 def credentials() -> MemoryStore:
     return MemoryStore()
 
@@ -226,15 +238,7 @@ def dispose_services(services: Services, run: Run[Any]) -> None:
     services.sync.stop()
     run(services.auth.wait_for_saves())
     services.runner.shutdown()
-    for qobject in (
-        services.auth,
-        services.sync,
-        services.dashboards,
-        services.directory,
-        services.sessions,
-        services.conflicts,
-    ):
-        shiboken6.delete(qobject)
+    services.delete_qobjects()
 
 
 ServicesFactory = Callable[..., Services]
@@ -290,3 +294,28 @@ def synced_services(leader_services: Services, run: Run[Any]) -> Services:
     report = run(leader_services.sync.sync_now())
     assert report is not None and report.rows > 0
     return leader_services
+
+
+def started_window(qtbot: QtBot, run: Run[Any], services: Services) -> MainWindow:
+    """The signed-in user's main window with every screen's first load done."""
+    me = services.auth.me
+    assert me is not None
+    window = MainWindow(services, me)
+    qtbot.addWidget(window)
+
+    async def start() -> None:
+        window.start()
+        await settled()
+
+    run(start())
+    return window
+
+
+@pytest.fixture
+def window(qtbot: QtBot, run: Run[Any], synced_services: Services) -> MainWindow:
+    """The started main window shown at 1280x720 (a laptop's screen)."""
+    shown = started_window(qtbot, run, synced_services)
+    shown.resize(1280, 720)
+    shown.show()
+    qtbot.waitExposed(shown)
+    return shown

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import keyring
-import keyring.backends.fail
-import pytest
 from pytestqt.qtbot import QtBot
 
 from desktop.credentials import KeyringStore, MemoryStore, PlainFileStore
 from desktop.services import Services
 from shared.auth import Role
 from tests.desktop.conftest import InProcessServer, Run, ServicesFactory
-
-
-@pytest.fixture
-def no_keyring() -> Iterator[None]:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(keyring.backends.fail.Keyring())
-    yield
-    keyring.set_keyring(previous)
 
 
 def test_remember_me_keeps_the_refresh_token_and_restores_the_session(

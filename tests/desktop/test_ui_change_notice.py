@@ -16,26 +16,12 @@ from pytestqt.qtbot import QtBot
 
 from desktop.services import Services
 from desktop.ui.book_dialog import BookSessionDialog
-from desktop.ui.main_window import CONFLICTS, MainWindow
+from desktop.ui.main_window import CONFLICTS
 from shared.sessions import Session, SessionCreate
 from shared.types import utcnow
-from tests.desktop.conftest import InProcessServer, Run, SwitchableTransport, settled
+from tests.desktop.conftest import InProcessServer, Run, SwitchableTransport, settled, started_window
 from tests.desktop.test_ui_acceptance import TIMEOUT_MS, loop_turning
 from tests.desktop.test_ui_views import other_device
-
-
-def started_window(qtbot: QtBot, run: Run[Any], services: Services) -> MainWindow:
-    me = services.auth.me
-    assert me is not None
-    window = MainWindow(services, me)
-    qtbot.addWidget(window)
-
-    async def start() -> None:
-        window.start()
-        await settled()
-
-    run(start())
-    return window
 
 
 def requests_since(network: SwitchableTransport, before: int) -> list[tuple[str, str]]:

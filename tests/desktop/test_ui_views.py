@@ -1,15 +1,14 @@
-"""Screens against the real services and the in-process server: password reset, conflict decisions,
-scorecard export."""
+"""Screens against the real services and the in-process server: conflict decisions, scorecard export
+(the password reset is in test_sign_in_form.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
@@ -20,61 +19,11 @@ from desktop.ui.confirm import button_named
 from desktop.ui.conflicts_view import ConflictsView
 from desktop.ui.merge_field import EDIT, THEIRS, display_value
 from desktop.ui.scorecard_view import ScorecardView
-from desktop.ui.sign_in import RESET_CONFIRM_PAGE, SIGN_IN_PAGE, SignInDialog
 from shared.auth import Role
 from shared.sessions import Session, SessionStatus
 from shared.types import utcnow
 from tests.desktop.conftest import InProcessServer, Run, SwitchableTransport
 from tests.desktop.test_ui_acceptance import TIMEOUT_MS, loop_turning
-
-TOKEN_LINE = re.compile(r"coachhub://reset-password\?token=([A-Za-z0-9_\-]+)")
-
-
-def reset_token(mail_dir: Path) -> str:
-    mails = sorted(mail_dir.glob("*.eml"))
-    assert mails, "the reset mail was written"
-    match = TOKEN_LINE.search(mails[-1].read_text(encoding="utf-8"))
-    assert match is not None
-    return match.group(1)
-
-
-def test_forgot_password_then_sign_in_with_the_new_one(
-    qtbot: QtBot,
-    qloop: asyncio.AbstractEventLoop,
-    services: Services,
-    server: InProcessServer,
-    tmp_path: Path,
-) -> None:
-    login = server.login(Role.TEAM_LEADER)
-    dialog = SignInDialog(services.auth, QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(dialog)
-    dialog.server_url.setText(server.base_url)
-    dialog.email.setText(login.email)
-    qtbot.mouseClick(dialog.forgot_button, Qt.MouseButton.LeftButton)
-    assert dialog.reset_email.text() == login.email
-    with loop_turning(qloop):
-        qtbot.mouseClick(dialog.send_reset_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: dialog.pages.currentIndex() == RESET_CONFIRM_PAGE, timeout=TIMEOUT_MS)
-        assert server.settings.mail_dir is not None
-        qtbot.waitUntil(lambda: any(server.settings.mail_dir.glob("*.eml")), timeout=TIMEOUT_MS)  # type: ignore[union-attr]
-        dialog.reset_token.setText(reset_token(server.settings.mail_dir))
-        dialog.new_password.setText("password123")
-        dialog.repeat_password.setText("password123")
-        qtbot.mouseClick(dialog.confirm_reset_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: "most common" in dialog.banner.text.text(), timeout=TIMEOUT_MS)
-        assert dialog.pages.currentIndex() == RESET_CONFIRM_PAGE
-        dialog.new_password.setText("a brand new secret")
-        dialog.repeat_password.setText("a brand new secret")
-        qtbot.mouseClick(dialog.confirm_reset_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: dialog.pages.currentIndex() == SIGN_IN_PAGE, timeout=TIMEOUT_MS)
-        assert "Password changed" in dialog.banner.text.text()
-
-        dialog.password.setText(login.password)
-        qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: "Wrong email or password" in dialog.banner.text.text(), timeout=TIMEOUT_MS)
-        dialog.password.setText("a brand new secret")
-        with qtbot.waitSignal(dialog.sig_signed_in, timeout=TIMEOUT_MS):
-            qtbot.mouseClick(dialog.sign_in_button, Qt.MouseButton.LeftButton)
 
 
 def other_device(server: InProcessServer, network: SwitchableTransport, run: Run[Any]) -> ApiClient:
