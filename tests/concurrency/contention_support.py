@@ -11,6 +11,9 @@ import httpx
 from tests.factories import World
 from tests.live_server import LiveServer
 
+# One offline client pushing every test's bookings (the contract wants a UUID).
+CONTENTION_CLIENT = "6f1d2c3b-0a4e-4b5f-9c8d-7e6f5a4b3c2d"
+
 
 async def coached_agent(world: World, name: str) -> str:
     """A team ``name`` with a team leader, a manager and one agent; the agent's id."""
@@ -54,7 +57,7 @@ async def push_create(
         "data": body,
     }
     return await client.post(
-        "/api/v1/sync/push", json={"client_id": "contention", "mutations": [mutation]}, headers=headers
+        "/api/v1/sync/push", json={"client_id": CONTENTION_CLIENT, "mutations": [mutation]}, headers=headers
     )
 
 
