@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from asyncpg.exceptions import CannotConnectNowError, TooManyConnectionsError  # type: ignore[import-untyped]
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -108,12 +107,6 @@ async def _on_pool_timeout(_request: Request, _exc: Exception) -> Response:
     return _overloaded("All database connections are busy; retry shortly.")
 
 
-async def _on_no_connection(_request: Request, _exc: Exception) -> Response:
-    # PostgreSQL refusing a new connection (its limit is shared with every other client, or it is
-    # starting up) reaches us as the driver's own error, not wrapped by SQLAlchemy: load, not a bug.
-    return _overloaded("The database takes no more connections; retry shortly.")
-
-
 async def _on_operational(request: Request, exc: Exception) -> Response:
     # SQLite answers "database is locked" once busy_timeout runs out: that is load, not a bug.
     if "locked" in str(exc) or "busy" in str(exc):
@@ -128,6 +121,4 @@ EXCEPTION_HANDLERS: dict[Any, Any] = {
     HTTPException: _on_http,
     PoolTimeoutError: _on_pool_timeout,
     OperationalError: _on_operational,
-    TooManyConnectionsError: _on_no_connection,
-    CannotConnectNowError: _on_no_connection,
 }

@@ -19,6 +19,11 @@ def create_private_sqlite_file(database_url: str) -> None:
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return
     path = Path(url.database)
-    path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
-    with suppress(FileExistsError):  # an existing database keeps the mode its owner gave it
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    try:
+        path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+        with suppress(FileExistsError):  # an existing database keeps the mode its owner gave it
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    except OSError:
+        # A place that cannot hold the file: SQLite says so on connecting, which every request
+        # (and /readyz) answers as 503 — the server still starts and recovers once it is fixed.
+        return

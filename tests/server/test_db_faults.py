@@ -69,7 +69,8 @@ def test_other_errors_pass_through(error: Exception) -> None:
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 async def test_an_unreachable_database_is_503_on_every_route(backend: str, tmp_path: Path) -> None:
     if backend == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'missing-dir' / 'coachhub.sqlite3'}"
+        (tmp_path / "a-file").write_text("not a folder")
+        url = f"sqlite+aiosqlite:///{tmp_path / 'a-file' / 'coachhub.sqlite3'}"
     else:
         url = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/postgres"
     settings = Settings(database_url=url, db_connect_timeout=1.0)
