@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_KEY_MISSING = "idempotency_key_missing"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     INVALID_TRANSITION = "invalid_transition"
+    SESSION_NOT_STARTED = "session_not_started"
     TOKEN_INVALID = "token_invalid"
     CURSOR_EXPIRED = "cursor_expired"
     RATE_LIMITED = "rate_limited"
@@ -50,6 +51,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.IDEMPOTENCY_KEY_MISSING: 400,
     ErrorCode.IDEMPOTENCY_KEY_REUSED: 422,
     ErrorCode.INVALID_TRANSITION: 422,
+    ErrorCode.SESSION_NOT_STARTED: 422,
     ErrorCode.TOKEN_INVALID: 400,
     ErrorCode.CURSOR_EXPIRED: 410,
     ErrorCode.RATE_LIMITED: 429,
@@ -70,6 +72,7 @@ _TITLES: dict[ErrorCode, str] = {
     ErrorCode.IDEMPOTENCY_KEY_MISSING: "Idempotency-Key header required",
     ErrorCode.IDEMPOTENCY_KEY_REUSED: "Idempotency-Key reused with another request",
     ErrorCode.INVALID_TRANSITION: "Status change not allowed",
+    ErrorCode.SESSION_NOT_STARTED: "The session has not started yet",
     ErrorCode.TOKEN_INVALID: "The token is invalid or expired",
     ErrorCode.CURSOR_EXPIRED: "The sync cursor has expired",
     ErrorCode.RATE_LIMITED: "Too many requests",

@@ -31,6 +31,8 @@ ALLOWED_TRANSITIONS: dict[SessionStatus, frozenset[SessionStatus]] = {
         {SessionStatus.COMPLETED, SessionStatus.CANCELLED, SessionStatus.NO_SHOW}
     ),
 }
+# What can be said of a session only once it has begun: nobody completes or misses a future one.
+ONCE_STARTED_STATUSES = frozenset({SessionStatus.COMPLETED, SessionStatus.NO_SHOW})
 RESOLUTION_TRANSITIONS: dict[SessionStatus, frozenset[SessionStatus]] = {
     SessionStatus.CONFLICT: frozenset({SessionStatus.SCHEDULED, SessionStatus.CANCELLED}),
 }

@@ -37,6 +37,7 @@ from shared.errors import ErrorCode
 from shared.sessions import (
     ALLOWED_TRANSITIONS,
     OCCUPYING_STATUSES,
+    ONCE_STARTED_STATUSES,
     FreeSlotQuery,
     Session,
     SessionCreate,
@@ -448,6 +449,14 @@ class SessionService:
         if not changes:
             return to_session(row)
         status = changes.get("status", row.status)
+        if "status" in changes and SessionStatus(status) in ONCE_STARTED_STATUSES:
+            starts_at = changes.get("starts_at", row.starts_at)
+            if starts_at > utcnow():
+                raise ProblemError(
+                    ErrorCode.SESSION_NOT_STARTED,
+                    f"The session starts {starts_at:%a %d %b %H:%M} UTC; it can be marked "
+                    f"{SessionStatus(status).value.replace('_', '-')} once it has started.",
+                )
         moves = {"starts_at", "ends_at", "coach_id"} & changes.keys()
         occupies = status in {s.value for s in OCCUPYING_STATUSES}
         if occupies and (moves or "status" in changes):

@@ -16,7 +16,7 @@ from server.services import sessions as sessions_service
 from tests.factories import World
 from tests.ids import uid
 from tests.server.conftest import Login
-from tests.server.test_sessions_support import at, book, booking, iso, patch
+from tests.server.test_sessions_support import at, book, booking, iso, past_booking, patch, started
 
 
 def _spans(items: list[dict[str, str]]) -> list[tuple[datetime, datetime]]:
@@ -187,11 +187,11 @@ async def test_version_grows_by_exactly_one_per_write(
     client: httpx.AsyncClient, db: Database, world: World, sign_in: Login
 ) -> None:
     leader = await sign_in("leader_a")
-    created = (await book(client, leader, booking(world.users["agent_a1"].id, "10:00", "10:30"))).json()
+    created = (await book(client, leader, past_booking(world.users["agent_a1"].id, "10:00", "10:30"))).json()
     edits = [
         {"topic": "Empathy"},
         {"notes": "Listen first", "topic": "Empathy 2"},
-        {"starts_at": iso(at("14:00")), "ends_at": iso(at("15:00"))},
+        {"starts_at": iso(started("14:00")), "ends_at": iso(started("15:00"))},
         {"coach_id": world.users["manager"].id},
         {"status": "completed"},
     ]
@@ -241,7 +241,7 @@ async def test_status_moves_follow_the_allowed_transitions(
     client: httpx.AsyncClient, world: World, sign_in: Login
 ) -> None:
     leader = await sign_in("leader_a")
-    created = (await book(client, leader, booking(world.users["agent_a1"].id, "10:00", "10:30"))).json()
+    created = (await book(client, leader, past_booking(world.users["agent_a1"].id, "10:00", "10:30"))).json()
     to_conflict = await patch(client, leader, created["id"], 1, {"status": "conflict"})
     assert (to_conflict.status_code, to_conflict.json()["code"]) == (422, "invalid_transition")
     done = await patch(client, leader, created["id"], 1, {"status": "completed"})
@@ -331,3 +331,19 @@ async def test_database_constraint_refusal_becomes_the_same_409(
     )
     assert (moved.status_code, moved.json()["code"]) == (409, "slot_conflict")
     assert blind_calls == 2
+
+
+@pytest.mark.parametrize("status", ["completed", "no_show"])
+async def test_a_session_is_completed_or_missed_only_once_it_has_started(
+    client: httpx.AsyncClient, world: World, sign_in: Login, status: str
+) -> None:
+    leader = await sign_in("leader_a")
+    ahead = (await book(client, leader, booking(world.users["agent_a1"].id, "10:00", "10:30"))).json()
+    early = await patch(client, leader, ahead["id"], 1, {"status": status})
+    assert (early.status_code, early.json()["code"]) == (422, "session_not_started")
+    assert "once it has started" in early.json()["detail"]
+    # Moved into the past by the same edit, it has started: the new start is what counts.
+    moved = {"status": status, "starts_at": iso(started("09:00")), "ends_at": iso(started("09:30"))}
+    done = await patch(client, leader, ahead["id"], 1, moved)
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == status

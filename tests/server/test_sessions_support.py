@@ -16,6 +16,11 @@ def at(hhmm: str, day: int = 0) -> datetime:
     return DAY + timedelta(days=day, hours=hours, minutes=minutes)
 
 
+def started(hhmm: str) -> datetime:
+    """``hhmm`` on a day long past: a session then has started, so it may be completed."""
+    return at(hhmm, day=-3653)
+
+
 def iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
@@ -44,3 +49,9 @@ async def patch(
     return await client.patch(
         f"/api/v1/sessions/{session_id}", json=body, headers={**headers, "If-Match": f'"{version}"'}
     )
+
+
+def past_booking(agent_id: str, starts: str, ends: str, **extra: Any) -> dict[str, Any]:
+    """``booking`` on a day long past."""
+    span = {"starts_at": iso(started(starts)), "ends_at": iso(started(ends))}
+    return booking(agent_id, starts, ends, **span, **extra)

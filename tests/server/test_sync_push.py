@@ -14,7 +14,7 @@ from server.db.models import Change, CoachingSession, SyncMutation
 from tests.factories import World
 from tests.ids import uid
 from tests.server.conftest import Login
-from tests.server.test_sessions_support import at, book, booking, iso
+from tests.server.test_sessions_support import at, book, booking, iso, past_booking
 from tests.server.test_sync_support import pull, snapshot
 
 
@@ -69,6 +69,7 @@ async def test_creates_and_updates_apply_in_order_and_reach_the_feed(
     leader = await sign_in("leader_a")
     _, cursor = await snapshot(client, leader)
     made = create(world.users["agent_a1"].id, "10:00", "11:00")
+    made["data"].update(past_booking(world.users["agent_a1"].id, "10:00", "11:00"))
     then = update(made["session_id"], 1, notes="Went well", status="completed")
     results = await push(client, leader, [made, then])
     assert [r["status"] for r in results] == ["applied", "applied"]
