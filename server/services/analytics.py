@@ -9,17 +9,20 @@ a stored score, KPI, team or membership change always changes it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from server.db.engine import Database
 from server.problems import ProblemError
 from server.services import analytics_queries as q
+from server.services.auth import AccessToken, not_signed_in
 from server.services.principal import Caller, Principal
 from shared import reports
 from shared.analytics import ManagerDashboard, Scorecard, TeamDashboard, UserRef
 from shared.auth import Role
-from shared.directory import Agent, Team
+from shared.directory import Agent, Kpi, Team
 from shared.errors import ErrorCode
 from shared.types import period_add, periods_ending, utcnow
 
@@ -113,16 +116,12 @@ class AnalyticsService:
         version = q.data_version("manager", period, [overview.model_dump_json() for overview in overviews])
         return Versioned(ManagerDashboard(period=period, as_of=as_of, teams=overviews), version)
 
-    async def scorecard(self, who: Caller, agent_id: str, period: str) -> Versioned[Scorecard]:
+    async def scorecard(self, who: AccessToken, agent_id: str, period: str) -> Versioned[Scorecard]:
         periods = periods_ending(period, reports.HISTORY_MONTHS)
-        async with self.db.read() as session:
-            principal = await who.principal(session)
-            bound = q.parameters(principal, agent_id=agent_id, periods=periods)
-            rows = await q.fetch_rows(session, q.agent_with_scores(principal.role), bound)
-            as_of = utcnow()
-            if not rows:
-                raise _not_found("agent")
-            kpis = await q.load_kpis(session)
+        if self.db.is_sqlite:
+            rows, kpis, as_of = await self._scorecard_in_snapshot(who, agent_id, periods)
+        else:
+            rows, kpis, as_of = await self._scorecard_in_one_statement(who, agent_id, periods)
         agent = q.contract(Agent, q.AGENT_COLUMNS, rows[0][:AGENT_END])
         team_version = rows[0][AGENT_END]
         values: dict[tuple[str, str], dict[str, float]] = {}
@@ -141,6 +140,36 @@ class AnalyticsService:
             sorted(months),
         )
         return Versioned(reports.scorecard(agent, kpis, values, period, as_of, stored), version)
+
+    async def _scorecard_in_one_statement(
+        self, who: AccessToken, agent_id: str, periods: list[str]
+    ) -> tuple[Sequence[Sequence[Any]], list[Kpi], datetime]:
+        """PostgreSQL: sign-in, the agent's months and the KPIs in one statement, one round trip."""
+        bound = {**who.bound(), "agent_id": agent_id, "periods": periods}
+        async with self.db.one_statement() as connection:
+            rows = (await connection.execute(q.signed_in_scorecard(), bound)).all()
+        as_of = utcnow()
+        if not rows:
+            raise not_signed_in()
+        if rows[0][q.CALLER_COLUMNS] is None:
+            raise _not_found("agent")
+        kpis = q.kpis_from_json(rows[0][-1])
+        return [row[q.CALLER_COLUMNS : -1] for row in rows], kpis, as_of
+
+    async def _scorecard_in_snapshot(
+        self, who: AccessToken, agent_id: str, periods: list[str]
+    ) -> tuple[Sequence[Sequence[Any]], list[Kpi], datetime]:
+        """SQLite: sign-in, the agent's months and the KPIs in one read snapshot (in-process, a
+        statement costs no round trip)."""
+        async with self.db.read() as session:
+            principal = await who.principal(session)
+            bound = q.parameters(principal, agent_id=agent_id, periods=periods)
+            rows = await q.fetch_rows(session, q.agent_with_scores(principal.role), bound)
+            as_of = utcnow()
+            if not rows:
+                raise _not_found("agent")
+            kpis = await q.load_kpis(session)
+        return rows, kpis, as_of
 
 
 def _by_id(entry: tuple[str, Any, Any]) -> str:
