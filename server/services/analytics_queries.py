@@ -10,7 +10,7 @@ objects: these are the server's hottest paths, and building objects was most of 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
@@ -102,11 +102,12 @@ def agent_scope(role: Role, caller: ColumnElement[str] = CALLER) -> ColumnElemen
     return team_scope(role, caller)
 
 
-def agent_scope_of_any_role(
-    caller_id: ColumnElement[str], caller_role: ColumnElement[str]
+def of_any_role(
+    scope: Callable[[Role, ColumnElement[str]], ColumnElement[bool]], caller: Any
 ) -> ColumnElement[bool]:
-    """``agent_scope`` for a caller whose role is a column: each role's own condition, for that role."""
-    return or_(*(and_(caller_role == role.value, agent_scope(role, caller_id)) for role in Role))
+    """``scope`` (``team_scope`` or ``agent_scope``) for a caller whose id and role are columns of
+    ``caller``: each role's own condition, for that role."""
+    return or_(*(and_(caller.c.role == role.value, scope(role, caller.c.id)) for role in Role))
 
 
 def active_agent_of(team_id: Any) -> ColumnElement[bool]:
@@ -122,29 +123,41 @@ def parameters(principal: Principal, **values: object) -> dict[str, object]:
     return {"caller_id": principal.user_id, **values}
 
 
+TEAM_DASHBOARD_COLUMNS = (
+    *TEAM_COLUMNS,
+    *AGENT_COLUMNS,
+    Current.kpi_values,
+    Current.score,
+    Current.version,
+    Previous.score,
+    Previous.version,
+)
+
+
+def team_with_agents_and_scores() -> Any:
+    """Teams, each with its active agents (one row without if none) and their stored scores for
+    ``period`` and ``previous``."""
+    return (
+        outerjoin(Team, Agents, active_agent_of(Team.id))
+        .outerjoin(Current, score_of(Current, PERIOD))
+        .outerjoin(Previous, score_of(Previous, PREVIOUS))
+    )
+
+
+def first_team_in(scope: ColumnElement[bool]) -> Any:
+    return select(Team.id).where(scope).order_by(Team.name, Team.id).limit(1).scalar_subquery()
+
+
 @cache
 def team_with_scores(role: Role, chosen_team: bool) -> Select[Any]:
     """The chosen team (``team_id``; without one the caller's first) in scope, one row per active
     agent (one row if none) with its stored values and score for ``period`` and its score for
     ``previous``."""
     scope = team_scope(role)
-    chosen: Any = bindparam("team_id")
-    if not chosen_team:
-        chosen = select(Team.id).where(scope).order_by(Team.name, Team.id).limit(1).scalar_subquery()
+    chosen = bindparam("team_id") if chosen_team else first_team_in(scope)
     return (
-        select(
-            *TEAM_COLUMNS,
-            *AGENT_COLUMNS,
-            Current.kpi_values,
-            Current.score,
-            Current.version,
-            Previous.score,
-            Previous.version,
-        )
-        .select_from(Team)
-        .outerjoin(Agents, active_agent_of(Team.id))
-        .outerjoin(Current, score_of(Current, PERIOD))
-        .outerjoin(Previous, score_of(Previous, PREVIOUS))
+        select(*TEAM_DASHBOARD_COLUMNS)
+        .select_from(team_with_agents_and_scores())
         .where(Team.id == chosen, scope)
         .order_by(Agents.name, Agents.id)
     )
@@ -228,7 +241,7 @@ def signed_in_scorecard() -> Select[Any]:
     chosen = and_(
         User.id == bindparam("agent_id"),
         User.role == Role.AGENT.value,
-        agent_scope_of_any_role(caller.c.id, caller.c.role),
+        of_any_role(agent_scope, caller),
     )
     people = outerjoin(User, Team, Team.id == User.team_id)
     return (
@@ -236,6 +249,25 @@ def signed_in_scorecard() -> Select[Any]:
         .select_from(caller)
         .outerjoin(people, chosen)
         .outerjoin(AgentScore, HISTORY_OF_AGENT)
+    )
+
+
+@cache
+def signed_in_team_dashboard(chosen_team: bool) -> Select[Any]:
+    """``team_with_scores`` for the owner of an access token, whatever their role, with the
+    sign-in and the KPI definitions in the same statement (see ``signed_in_scorecard``).
+
+    No row: the token signs no one in. Otherwise ``CALLER_COLUMNS`` columns, then the columns of
+    ``team_with_scores`` (all ``None`` when no such team is in scope), then the KPIs as JSON.
+    """
+    caller = TOKEN_OWNER.cte("caller")
+    scope = of_any_role(team_scope, caller)
+    chosen = bindparam("team_id") if chosen_team else first_team_in(scope).correlate(caller)
+    return (
+        select(*caller.c, *TEAM_DASHBOARD_COLUMNS, kpis_as_json())
+        .select_from(caller)
+        .outerjoin(team_with_agents_and_scores(), and_(Team.id == chosen, scope))
+        .order_by(Agents.name, Agents.id)
     )
 
 
