@@ -2,10 +2,10 @@
 
 Each answer is read in ONE snapshot with at most three statements whatever the team size, sign-in
 included (see ``analytics_queries``); on PostgreSQL the team dashboard and the scorecard are one
-statement on an autocommit connection, one round trip (``AnalyticsService._read``): scores were stored when their metrics or
-KPI settings were written (``score_store``), and ``shared.reports`` assembles them the way the desktop
-does. The ETag is a digest of the versions of every row the answer shows, taken in the same snapshot:
-a stored score, KPI, team or membership change always changes it.
+statement on an autocommit connection, one round trip (``AnalyticsService._read``). Scores were
+stored when their metrics or KPI settings were written (``score_store``), and ``shared.reports``
+assembles them the way the desktop does. The ETag is a digest of the versions of every row the
+answer shows, taken in the same snapshot: a stored score, KPI, team or membership change always changes it.
 """
 
 from __future__ import annotations
