@@ -27,7 +27,7 @@ from shared.analytics import ManagerDashboard, Scorecard, TeamDashboard, UserRef
 from shared.auth import Role
 from shared.directory import Agent, Kpi, Team
 from shared.errors import ErrorCode
-from shared.types import period_add, periods_ending, utcnow
+from shared.types import period_add, utcnow
 
 T = TypeVar("T")
 
@@ -123,12 +123,12 @@ class AnalyticsService:
         return Versioned(ManagerDashboard(period=period, as_of=as_of, teams=overviews), version)
 
     async def scorecard(self, who: AccessToken, agent_id: str, period: str) -> Versioned[Scorecard]:
-        periods = periods_ending(period, reports.HISTORY_MONTHS)
+        first_period = period_add(period, 1 - reports.HISTORY_MONTHS)
         rows, kpis, as_of = await self._read(
             who,
             q.signed_in_scorecard(),
             q.agent_with_scores,
-            {"agent_id": agent_id, "periods": periods},
+            {"agent_id": agent_id, "first_period": first_period, "period": period},
             _anyone,
             "agent",
         )

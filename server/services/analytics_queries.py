@@ -197,16 +197,18 @@ SCORECARD_COLUMNS = (
     AgentScore.score,
     AgentScore.version,
 )
-# The agent's stored scores for the months of ``periods``.
+# The agent's stored scores for the months ``first_period`` to ``period``. A range, not a list of
+# months: periods ("YYYY-MM") sort as text, and a list is an expanding parameter that SQLAlchemy
+# re-renders into the statement on every request.
 HISTORY_OF_AGENT = and_(
-    AgentScore.agent_id == User.id, AgentScore.period.in_(bindparam("periods", expanding=True))
+    AgentScore.agent_id == User.id, AgentScore.period.between(bindparam("first_period"), PERIOD)
 )
 
 
 @cache
 def agent_with_scores(role: Role) -> Select[Any]:
-    """The agent ``agent_id`` (if in scope) and its team's version, one row per month of ``periods``
-    with a stored score."""
+    """The agent ``agent_id`` (if in scope) and its team's version, one row per month from
+    ``first_period`` to ``period`` with a stored score."""
     return (
         select(*SCORECARD_COLUMNS)
         .select_from(User)
