@@ -1,27 +1,33 @@
 """Dashboards and scorecards.
 
-Each answer is read in ONE snapshot (``Database.read()``) with at most three statements whatever the
-team size, sign-in included (see ``analytics_queries``): scores were stored when their metrics or
-KPI settings were written (``score_store``), and ``shared.reports`` assembles them the way the desktop
-does. The ETag is a digest of the versions of every row the answer shows, taken in the same snapshot:
-a stored score, KPI, team or membership change always changes it.
+Each answer is read in ONE snapshot with at most three statements whatever the team size, sign-in
+included (see ``analytics_queries``); on PostgreSQL the team dashboard and the scorecard are one
+statement on an autocommit connection, one round trip (``AnalyticsService._read``). Scores were
+stored when their metrics or KPI settings were written (``score_store``), and ``shared.reports``
+assembles them the way the desktop does. The ETag is a digest of the versions of every row the
+answer shows, taken in the same snapshot: a stored score, KPI, team or membership change always changes it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select
 
 from server.db.engine import Database
 from server.problems import ProblemError
 from server.services import analytics_queries as q
+from server.services.auth import AccessToken, not_signed_in
 from server.services.principal import Caller, Principal
 from shared import reports
 from shared.analytics import ManagerDashboard, Scorecard, TeamDashboard, UserRef
 from shared.auth import Role
-from shared.directory import Agent, Team
+from shared.directory import Agent, Kpi, Team
 from shared.errors import ErrorCode
-from shared.types import period_add, periods_ending, utcnow
+from shared.types import period_add, utcnow
 
 T = TypeVar("T")
 
@@ -45,6 +51,10 @@ def _require_staff(principal: Principal) -> None:
     principal.require_role(Role.TEAM_LEADER, Role.MANAGER, Role.ADMIN)
 
 
+def _anyone(_principal: Principal) -> None:
+    """Every signed-in role may ask (the scope decides what they see)."""
+
+
 @dataclass
 class AnalyticsService:
     """Team dashboard, manager dashboard and agent scorecard for one period.
@@ -55,19 +65,18 @@ class AnalyticsService:
     db: Database
 
     async def team_dashboard(
-        self, who: Caller, period: str, team_id: str | None = None
+        self, who: AccessToken, period: str, team_id: str | None = None
     ) -> Versioned[TeamDashboard]:
         previous = period_add(period, -1)
-        async with self.db.read() as session:
-            principal = await who.principal(session)
-            _require_staff(principal)
-            statement = q.team_with_scores(principal.role, team_id is not None)
-            bound = q.parameters(principal, team_id=team_id, period=period, previous=previous)
-            rows = await q.fetch_rows(session, statement, bound)
-            as_of = utcnow()
-            if not rows:
-                raise _not_found("team")
-            kpis = await q.load_kpis(session)
+        chosen = team_id is not None
+        rows, kpis, as_of = await self._read(
+            who,
+            q.signed_in_team_dashboard(chosen),
+            lambda role: q.team_with_scores(role, chosen),
+            {"team_id": team_id, "period": period, "previous": previous},
+            _require_staff,
+            "team",
+        )
         team = q.contract(Team, q.TEAM_COLUMNS, rows[0][:TEAM_END])
         agents: list[Agent] = []
         values: dict[tuple[str, str], dict[str, float]] = {}
@@ -113,16 +122,16 @@ class AnalyticsService:
         version = q.data_version("manager", period, [overview.model_dump_json() for overview in overviews])
         return Versioned(ManagerDashboard(period=period, as_of=as_of, teams=overviews), version)
 
-    async def scorecard(self, who: Caller, agent_id: str, period: str) -> Versioned[Scorecard]:
-        periods = periods_ending(period, reports.HISTORY_MONTHS)
-        async with self.db.read() as session:
-            principal = await who.principal(session)
-            bound = q.parameters(principal, agent_id=agent_id, periods=periods)
-            rows = await q.fetch_rows(session, q.agent_with_scores(principal.role), bound)
-            as_of = utcnow()
-            if not rows:
-                raise _not_found("agent")
-            kpis = await q.load_kpis(session)
+    async def scorecard(self, who: AccessToken, agent_id: str, period: str) -> Versioned[Scorecard]:
+        first_period = period_add(period, 1 - reports.HISTORY_MONTHS)
+        rows, kpis, as_of = await self._read(
+            who,
+            q.signed_in_scorecard(),
+            q.agent_with_scores,
+            {"agent_id": agent_id, "first_period": first_period, "period": period},
+            _anyone,
+            "agent",
+        )
         agent = q.contract(Agent, q.AGENT_COLUMNS, rows[0][:AGENT_END])
         team_version = rows[0][AGENT_END]
         values: dict[tuple[str, str], dict[str, float]] = {}
@@ -141,6 +150,44 @@ class AnalyticsService:
             sorted(months),
         )
         return Versioned(reports.scorecard(agent, kpis, values, period, as_of, stored), version)
+
+    async def _read(
+        self,
+        who: AccessToken,
+        signed_in: Select[Any],
+        per_role: Callable[[Role], Select[Any]],
+        values: dict[str, object],
+        admit: Callable[[Principal], None],
+        what: str,
+    ) -> tuple[Sequence[Sequence[Any]], list[Kpi], datetime]:
+        """The rows of an answer (``per_role``'s columns), the KPI definitions and the moment they
+        were read, in one snapshot; 401 for a token that signs no one in, what ``admit`` raises for
+        the caller, 404 for no ``what`` in the caller's scope.
+
+        PostgreSQL: ``signed_in``, the same read with the sign-in and the KPIs in ONE statement,
+        which is its own snapshot: one round trip, no transaction. SQLite (in-process, where a
+        statement costs no round trip): the sign-in, ``per_role`` and the KPIs in one transaction.
+        """
+        if self.db.is_sqlite:
+            async with self.db.read() as session:
+                principal = await who.principal(session)
+                admit(principal)
+                bound = q.parameters(principal, **values)
+                rows = await q.fetch_rows(session, per_role(principal.role), bound)
+                as_of = utcnow()
+                if not rows:
+                    raise _not_found(what)
+                return rows, await q.load_kpis(session), as_of
+        async with self.db.one_statement() as connection:
+            rows = (await connection.execute(signed_in, {**who.bound(), **values})).all()
+        as_of = utcnow()
+        if not rows:
+            raise not_signed_in()
+        caller_id, role, team_id = rows[0][: q.CALLER_COLUMNS]
+        admit(Principal(user_id=caller_id, role=Role(role), team_id=team_id))
+        if rows[0][q.CALLER_COLUMNS] is None:
+            raise _not_found(what)
+        return [row[q.CALLER_COLUMNS : -1] for row in rows], q.kpis_from_json(rows[0][-1]), as_of
 
 
 def _by_id(entry: tuple[str, Any, Any]) -> str:

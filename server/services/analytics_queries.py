@@ -10,7 +10,7 @@ objects: these are the server's hottest paths, and building objects was most of 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
@@ -19,6 +19,7 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Row,
+    ScalarSelect,
     Select,
     Text,
     and_,
@@ -26,6 +27,9 @@ from sqlalchemy import (
     cast,
     false,
     func,
+    literal_column,
+    or_,
+    outerjoin,
     select,
     true,
 )
@@ -33,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from server.db.models import AgentScore, Kpi, Team, User
+from server.services.auth import TOKEN_OWNER
 from server.services.principal import Principal
 from shared import directory
 from shared.auth import Role
@@ -78,22 +83,31 @@ PERIOD: BindParameter[str] = bindparam("period")
 PREVIOUS: BindParameter[str] = bindparam("previous")
 
 
-def team_scope(role: Role) -> ColumnElement[bool]:
-    """Teams the caller may see: led (team leader), managed (manager), all (admin), none (agent)."""
+def team_scope(role: Role, caller: ColumnElement[str] = CALLER) -> ColumnElement[bool]:
+    """Teams the caller (``caller``: the bound id, or a column) may see: led (team leader), managed
+    (manager), all (admin), none (agent)."""
     if role is Role.ADMIN:
         return true()
     if role is Role.TEAM_LEADER:
-        return Team.leader_id == CALLER
+        return Team.leader_id == caller
     if role is Role.MANAGER:
-        return Team.manager_id == CALLER
+        return Team.manager_id == caller
     return false()
 
 
-def agent_scope(role: Role) -> ColumnElement[bool]:
+def agent_scope(role: Role, caller: ColumnElement[str] = CALLER) -> ColumnElement[bool]:
     """Agents the caller may see; agents see only themselves."""
     if role is Role.AGENT:
-        return User.id == CALLER
-    return team_scope(role)
+        return User.id == caller
+    return team_scope(role, caller)
+
+
+def of_any_role(
+    scope: Callable[[Role, ColumnElement[str]], ColumnElement[bool]], caller: Any
+) -> ColumnElement[bool]:
+    """``scope`` (``team_scope`` or ``agent_scope``) for a caller whose id and role are columns of
+    ``caller``: each role's own condition, for that role."""
+    return or_(*(and_(caller.c.role == role.value, scope(role, caller.c.id)) for role in Role))
 
 
 def active_agent_of(team_id: Any) -> ColumnElement[bool]:
@@ -109,29 +123,41 @@ def parameters(principal: Principal, **values: object) -> dict[str, object]:
     return {"caller_id": principal.user_id, **values}
 
 
+TEAM_DASHBOARD_COLUMNS = (
+    *TEAM_COLUMNS,
+    *AGENT_COLUMNS,
+    Current.kpi_values,
+    Current.score,
+    Current.version,
+    Previous.score,
+    Previous.version,
+)
+
+
+def team_with_agents_and_scores() -> Any:
+    """Teams, each with its active agents (one row without if none) and their stored scores for
+    ``period`` and ``previous``."""
+    return (
+        outerjoin(Team, Agents, active_agent_of(Team.id))
+        .outerjoin(Current, score_of(Current, PERIOD))
+        .outerjoin(Previous, score_of(Previous, PREVIOUS))
+    )
+
+
+def first_team_in(scope: ColumnElement[bool]) -> Any:
+    return select(Team.id).where(scope).order_by(Team.name, Team.id).limit(1).scalar_subquery()
+
+
 @cache
 def team_with_scores(role: Role, chosen_team: bool) -> Select[Any]:
     """The chosen team (``team_id``; without one the caller's first) in scope, one row per active
     agent (one row if none) with its stored values and score for ``period`` and its score for
     ``previous``."""
     scope = team_scope(role)
-    chosen: Any = bindparam("team_id")
-    if not chosen_team:
-        chosen = select(Team.id).where(scope).order_by(Team.name, Team.id).limit(1).scalar_subquery()
+    chosen = bindparam("team_id") if chosen_team else first_team_in(scope)
     return (
-        select(
-            *TEAM_COLUMNS,
-            *AGENT_COLUMNS,
-            Current.kpi_values,
-            Current.score,
-            Current.version,
-            Previous.score,
-            Previous.version,
-        )
-        .select_from(Team)
-        .outerjoin(Agents, active_agent_of(Team.id))
-        .outerjoin(Current, score_of(Current, PERIOD))
-        .outerjoin(Previous, score_of(Previous, PREVIOUS))
+        select(*TEAM_DASHBOARD_COLUMNS)
+        .select_from(team_with_agents_and_scores())
         .where(Team.id == chosen, scope)
         .order_by(Agents.name, Agents.id)
     )
@@ -163,28 +189,91 @@ def parse_scores(text: str | None, agent_count: int) -> list[float | None]:
     return present + [None] * (agent_count - len(present))
 
 
+SCORECARD_COLUMNS = (
+    *agent_columns(User),
+    Team.version,
+    AgentScore.period,
+    AgentScore.kpi_values,
+    AgentScore.score,
+    AgentScore.version,
+)
+# The agent's stored scores for the months ``first_period`` to ``period``. A range, not a list of
+# months: periods ("YYYY-MM") sort as text, and a list is an expanding parameter that SQLAlchemy
+# re-renders into the statement on every request.
+HISTORY_OF_AGENT = and_(
+    AgentScore.agent_id == User.id, AgentScore.period.between(bindparam("first_period"), PERIOD)
+)
+
+
 @cache
 def agent_with_scores(role: Role) -> Select[Any]:
-    """The agent ``agent_id`` (if in scope) and its team's version, one row per month of ``periods``
-    with a stored score."""
-    months = AgentScore.period.in_(bindparam("periods", expanding=True))
+    """The agent ``agent_id`` (if in scope) and its team's version, one row per month from
+    ``first_period`` to ``period`` with a stored score."""
     return (
-        select(
-            *agent_columns(User),
-            Team.version,
-            AgentScore.period,
-            AgentScore.kpi_values,
-            AgentScore.score,
-            AgentScore.version,
-        )
+        select(*SCORECARD_COLUMNS)
         .select_from(User)
         .outerjoin(Team, Team.id == User.team_id)
-        .outerjoin(AgentScore, and_(AgentScore.agent_id == User.id, months))
+        .outerjoin(AgentScore, HISTORY_OF_AGENT)
         .where(User.id == bindparam("agent_id"), User.role == Role.AGENT.value, agent_scope(role))
     )
 
 
 KPIS = select(*KPI_COLUMNS)
+
+
+def kpis_as_json() -> ScalarSelect[Any]:
+    """Every KPI definition as one JSON array of objects keyed like ``KPI_COLUMNS`` (PostgreSQL)."""
+    fields: list[Any] = []
+    for column in KPI_COLUMNS:
+        fields += (literal_column(f"'{column.key}'"), column)
+    return select(func.json_agg(func.json_build_object(*fields))).scalar_subquery()
+
+
+@cache
+def signed_in_scorecard() -> Select[Any]:
+    """``agent_with_scores`` for the owner of an access token (``token_hash``, valid at ``now``),
+    with the sign-in and the KPI definitions in the same statement: one statement is one snapshot,
+    so it needs no transaction. The caller's role is a column here, so the scope is each role's own
+    ``agent_scope`` for that role.
+
+    No row: the token signs no one in. Otherwise ``CALLER_COLUMNS`` columns, then the columns of
+    ``agent_with_scores`` (all ``None`` when the agent is not in scope), then the KPIs as JSON.
+    """
+    caller = TOKEN_OWNER.cte("caller")
+    chosen = and_(
+        User.id == bindparam("agent_id"),
+        User.role == Role.AGENT.value,
+        of_any_role(agent_scope, caller),
+    )
+    people = outerjoin(User, Team, Team.id == User.team_id)
+    return (
+        select(*caller.c, *SCORECARD_COLUMNS, kpis_as_json())
+        .select_from(caller)
+        .outerjoin(people, chosen)
+        .outerjoin(AgentScore, HISTORY_OF_AGENT)
+    )
+
+
+@cache
+def signed_in_team_dashboard(chosen_team: bool) -> Select[Any]:
+    """``team_with_scores`` for the owner of an access token, whatever their role, with the
+    sign-in and the KPI definitions in the same statement (see ``signed_in_scorecard``).
+
+    No row: the token signs no one in. Otherwise ``CALLER_COLUMNS`` columns, then the columns of
+    ``team_with_scores`` (all ``None`` when no such team is in scope), then the KPIs as JSON.
+    """
+    caller = TOKEN_OWNER.cte("caller")
+    scope = of_any_role(team_scope, caller)
+    chosen = bindparam("team_id") if chosen_team else first_team_in(scope).correlate(caller)
+    return (
+        select(*caller.c, *TEAM_DASHBOARD_COLUMNS, kpis_as_json())
+        .select_from(caller)
+        .outerjoin(team_with_agents_and_scores(), and_(Team.id == chosen, scope))
+        .order_by(Agents.name, Agents.id)
+    )
+
+
+CALLER_COLUMNS = len(TOKEN_OWNER.selected_columns)
 
 
 async def fetch_rows(
@@ -199,7 +288,16 @@ async def fetch_rows(
 async def load_kpis(session: AsyncSession) -> list[directory.Kpi]:
     rows = await fetch_rows(session, KPIS)
     kpis = [contract(directory.Kpi, KPI_COLUMNS, row) for row in rows]
-    return sorted(kpis, key=lambda kpi: kpi_sort_key(kpi.code))
+    return sorted(kpis, key=_by_code)
+
+
+def kpis_from_json(kpis: list[dict[str, Any]] | None) -> list[directory.Kpi]:
+    """The KPI definitions of ``kpis_as_json``, in the order ``load_kpis`` gives them."""
+    return sorted((directory.Kpi.model_construct(**kpi) for kpi in kpis or []), key=_by_code)
+
+
+def _by_code(kpi: directory.Kpi) -> tuple[int, str]:
+    return kpi_sort_key(kpi.code)
 
 
 def kpi_versions(kpis: Sequence[directory.Kpi]) -> list[tuple[str, int]]:

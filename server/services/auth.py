@@ -60,8 +60,7 @@ TOKEN_OWNER = (
 async def principal_for_token(session: AsyncSession, access_token: str) -> Principal | None:
     """The caller behind an access token, in one statement of ``session``; ``None`` if not valid."""
     connection = await session.connection()  # plain columns: no ORM result handling needed
-    values = {"token_hash": token_hash(access_token), "now": utcnow()}
-    row = (await connection.execute(TOKEN_OWNER, values)).first()
+    row = (await connection.execute(TOKEN_OWNER, AccessToken(access_token).bound())).first()
     if row is None:
         return None
     return Principal(user_id=row.id, role=Role(row.role), team_id=row.team_id)
@@ -77,8 +76,17 @@ class AccessToken:
     async def principal(self, session: AsyncSession) -> Principal:
         who = await principal_for_token(session, self.token) if self.token else None
         if who is None:
-            raise _unauthorized("Sign in first.")
+            raise not_signed_in()
         return who
+
+    def bound(self) -> dict[str, object]:
+        """The bound values of ``TOKEN_OWNER`` for this token, for statements that sign in themselves."""
+        return {"token_hash": token_hash(self.token or ""), "now": utcnow()}
+
+
+def not_signed_in() -> ProblemError:
+    """401: the access token signs no one in."""
+    return _unauthorized("Sign in first.")
 
 
 @dataclass
