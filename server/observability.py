@@ -29,6 +29,14 @@ POOL_WAITING = Gauge(
     "coachhub_db_requests_waiting", "Requests waiting for a database slot", multiprocess_mode="livesum"
 )
 SHED_REQUESTS = Counter("coachhub_shed_requests_total", "Requests answered 503 overloaded")
+DB_RETRIES = Counter(
+    "coachhub_db_retries_total", "Transactions run again after a transient database failure", ["reason"]
+)
+DB_RETRY_BUDGET_SPENT = Counter(
+    "coachhub_db_retry_budget_spent_total",
+    "Transactions that failed transiently on every attempt (answered 503 overloaded)",
+    ["reason"],
+)
 
 
 def _route_name(scope: Scope) -> str:

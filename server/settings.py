@@ -43,6 +43,11 @@ class Settings:
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     pool_size: int = 10
     pool_timeout: float = 2.0
+    # Transient failures (deadlock, serialization, SQLite busy): attempts per transaction and the
+    # backoff between them (see server/db/retry.py).
+    db_retry_attempts: int = 5
+    db_retry_base_delay: float = 0.02
+    db_retry_max_delay: float = 0.5
     mail_dir: Path | None = None
     smtp_url: str | None = None
     timezone: str = "UTC"
@@ -77,6 +82,8 @@ class Settings:
             values["pool_size"] = int(size)
         if timeout := env.get("COACHHUB_POOL_TIMEOUT"):
             values["pool_timeout"] = float(timeout)
+        if attempts := env.get("COACHHUB_DB_RETRY_ATTEMPTS"):
+            values["db_retry_attempts"] = max(1, int(attempts))
         if mail_dir := env.get("COACHHUB_MAIL_DIR"):
             values["mail_dir"] = Path(mail_dir)
         if smtp := env.get("COACHHUB_SMTP_URL"):

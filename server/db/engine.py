@@ -3,20 +3,28 @@
 ``Database.read()`` is one consistent snapshot (``REPEATABLE READ`` on PostgreSQL, one ``BEGIN``
 on SQLite). ``Database.write()`` is one atomic write (``BEGIN IMMEDIATE`` on SQLite, so writers
 queue on the database lock instead of failing half-way).
+
+Services go through the units of work ``Database.run_write(work)`` / ``run_read(work)``: ``work``
+gets the session of a fresh transaction, and after a transient failure (deadlock, serialization
+failure, SQLite busy) the whole of it runs again on a new one (``server/db/retry.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from server.db.retry import RetryPolicy
 from server.settings import Settings
+
+T = TypeVar("T")
+Work = Callable[[AsyncSession], Awaitable[T]]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -60,6 +68,11 @@ class Database:
         self.settings = settings
         self.engine = engine or create_engine(settings)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self.retry = RetryPolicy(
+            attempts=max(1, settings.db_retry_attempts),
+            base_delay=settings.db_retry_base_delay,
+            max_delay=settings.db_retry_max_delay,
+        )
         if self.is_sqlite:
             self._read_bind = self.engine
             self._write_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE")
@@ -78,6 +91,25 @@ class Database:
         """One atomic write transaction; committed on success, rolled back on any error."""
         async with AsyncSession(self._write_bind, expire_on_commit=False) as session, session.begin():
             yield session
+
+    async def run_write(self, work: Work[T]) -> T:
+        """Run ``work`` in one write transaction and return its result; the whole of ``work``
+        runs again on a new transaction after a transient failure. ``work`` must not have effects
+        outside the session (they would repeat); raises ``DatabaseContended`` (503) when the
+        attempts are spent, and anything else ``work`` raises unchanged."""
+        return await self.retry.run(lambda: self.write_once(work))
+
+    async def run_read(self, work: Work[T]) -> T:
+        """``run_write``'s twin for one read snapshot."""
+        return await self.retry.run(lambda: self.read_once(work))
+
+    async def write_once(self, work: Work[T]) -> T:
+        async with self.write() as session:
+            return await work(session)
+
+    async def read_once(self, work: Work[T]) -> T:
+        async with self.read() as session:
+            return await work(session)
 
     def pool_status(self) -> tuple[int, int]:
         """(connections checked out, pool size)."""

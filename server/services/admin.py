@@ -63,29 +63,32 @@ class AdminService:
             raise _invalid("Only agents belong to a team and have an employee code.")
         password_hash = await self.passwords.hash(data.password)
         now = utcnow()
+
+        async def insert_user(session: AsyncSession) -> auth.User:
+            await _require_team(session, data.team_id)
+            await self._require_unique_email(session, data.email)
+            user = User(
+                id=new_id(),
+                email=data.email.lower(),
+                name=data.name,
+                role=data.role.value,
+                password_hash=password_hash,
+                active=True,
+                team_id=data.team_id,
+                employee_code=data.employee_code,
+                version=1,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(user)
+            await session.flush()
+            await record_changes(session, [user_change(user)])
+            return to_user(user)
+
         try:
-            async with self.db.write() as session:
-                await _require_team(session, data.team_id)
-                await self._require_unique_email(session, data.email)
-                user = User(
-                    id=new_id(),
-                    email=data.email.lower(),
-                    name=data.name,
-                    role=data.role.value,
-                    password_hash=password_hash,
-                    active=True,
-                    team_id=data.team_id,
-                    employee_code=data.employee_code,
-                    version=1,
-                    created_at=now,
-                    updated_at=now,
-                )
-                session.add(user)
-                await session.flush()
-                await record_changes(session, [user_change(user)])
+            return await self.db.run_write(insert_user)
         except IntegrityError as exc:
             raise _invalid("The email or employee code is already in use.") from exc
-        return to_user(user)
 
     async def _require_unique_email(self, session: AsyncSession, email: str) -> None:
         taken = await session.scalar(select(func.count()).where(User.email == email.lower()))
@@ -100,7 +103,8 @@ class AdminService:
             values["role"] = patch.role.value
         if any(values.get(name) is None for name in ("name", "role", "active") if name in values):
             raise _invalid("name, role and active cannot be null.")
-        async with self.db.write() as session:
+
+        async def apply_patch(session: AsyncSession) -> auth.User:
             user = await session.get(User, user_id)
             if user is None:
                 raise ProblemError(ErrorCode.NOT_FOUND, "No such user.")
@@ -121,9 +125,12 @@ class AdminService:
                 await record_changes(session, [user_change(updated)])
             return to_user(updated)
 
+        return await self.db.run_write(apply_patch)
+
     async def create_team(self, data: TeamCreate) -> directory.Team:
         now = utcnow()
-        async with self.db.write() as session:
+
+        async def insert_team(session: AsyncSession) -> directory.Team:
             await _require_role(session, data.leader_id, Role.TEAM_LEADER, "leader_id")
             await _require_role(session, data.manager_id, Role.MANAGER, "manager_id")
             team = Team(
@@ -140,11 +147,14 @@ class AdminService:
             await record_changes(session, [ChangeRecord("team", team.id, team.version, team_id=team.id)])
             return to_team(team)
 
+        return await self.db.run_write(insert_team)
+
     async def patch_team(self, team_id: str, expected_version: int, patch: TeamPatch) -> directory.Team:
         values: dict[str, Any] = {name: getattr(patch, name) for name in patch.model_fields_set}
         if "name" in values and values["name"] is None:
             raise _invalid("name cannot be null.")
-        async with self.db.write() as session:
+
+        async def apply_patch(session: AsyncSession) -> directory.Team:
             if await session.get(Team, team_id) is None:
                 raise ProblemError(ErrorCode.NOT_FOUND, "No such team.")
             await _require_role(session, values.get("leader_id"), Role.TEAM_LEADER, "leader_id")
@@ -156,15 +166,20 @@ class AdminService:
             await record_changes(session, [ChangeRecord("team", team.id, team.version, team_id=team.id)])
             return to_team(team)
 
+        return await self.db.run_write(apply_patch)
+
     async def update_kpi(self, code: str, expected_version: int, data: KpiUpdate) -> directory.Kpi:
         values = {
             name: getattr(data, name) for name in data.model_fields_set if getattr(data, name) is not None
         }
         if not values:
             raise _invalid("Give a target and/or a weight.")
-        async with self.db.write() as session:
+
+        async def apply_update(session: AsyncSession) -> directory.Kpi:
             if await session.get(Kpi, code) is None:
                 raise ProblemError(ErrorCode.NOT_FOUND, "No such KPI.")
             kpi = await update_versioned(session, Kpi, Kpi.code == code, expected_version, values, to_kpi)
             await record_changes(session, [ChangeRecord("kpi", kpi.code, kpi.version)])
             return to_kpi(kpi)
+
+        return await self.db.run_write(apply_update)

@@ -78,15 +78,23 @@ class AuthService:
             raise ratelimit.rate_limited(retry_after)
         ok = await self.passwords.verify(user.password_hash if user else None, password)
         if not ok or user is None or not user.active:
-            async with self.db.write() as session:
-                await ratelimit.hit(session, key, window)
+
+            async def count_failure(session: AsyncSession) -> int:
+                return await ratelimit.hit(session, key, window)
+
+            await self.db.run_write(count_failure)
             raise _unauthorized()
-        async with self.db.write() as session:
-            return await self._issue_pair(session, user, new_id())
+        signed_in = user
+
+        async def issue(session: AsyncSession) -> TokenPair:
+            return await self._issue_pair(session, signed_in, new_id())
+
+        return await self.db.run_write(issue)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         digest, now = token_hash(refresh_token), utcnow()
-        async with self.db.write() as session:
+
+        async def rotate(session: AsyncSession) -> TokenPair | None:
             rotated = (
                 await session.execute(
                     update(AuthToken)
@@ -106,8 +114,14 @@ class AuthService:
                 if user is not None and user.active:
                     await self._revoke(session, AuthToken.family_id == rotated.family_id, kind="access")
                     return await self._issue_pair(session, user, rotated.family_id)
+            return None
+
+        pair = await self.db.run_write(rotate)
+        if pair is not None:
+            return pair
+
         # Not rotatable: unknown, expired, revoked, or a rotated token presented again (theft).
-        async with self.db.write() as session:
+        async def revoke_stolen(session: AsyncSession) -> None:
             family = await session.scalar(
                 select(AuthToken.family_id).where(
                     AuthToken.token_hash == digest, AuthToken.rotated_at.is_not(None)
@@ -115,6 +129,8 @@ class AuthService:
             )
             if family is not None:
                 await self._revoke(session, AuthToken.family_id == family)
+
+        await self.db.run_write(revoke_stolen)
         raise _unauthorized("The refresh token is no longer valid; sign in again.")
 
     async def _revoke(self, session: AsyncSession, condition: object, kind: str | None = None) -> None:
@@ -124,12 +140,14 @@ class AuthService:
         await session.execute(update(AuthToken).where(and_(*where)).values(revoked_at=utcnow()))  # type: ignore[arg-type]
 
     async def logout(self, access_token: str) -> None:
-        async with self.db.write() as session:
+        async def end_family(session: AsyncSession) -> None:
             family = await session.scalar(
                 select(AuthToken.family_id).where(AuthToken.token_hash == token_hash(access_token))
             )
             if family is not None:
                 await self._revoke(session, AuthToken.family_id == family)
+
+        await self.db.run_write(end_family)
 
     async def authenticate(self, access_token: str) -> Principal | None:
         """The caller behind an access token, in one statement; ``None`` if it is not valid."""
@@ -171,15 +189,20 @@ class AuthService:
         """
         email, window = email.lower(), self.settings.rate_window_seconds
         token = new_token("rst")
-        async with self.db.write() as session:
+
+        async def count_request(session: AsyncSession) -> tuple[int, int]:
             per_email = await ratelimit.hit(session, f"reset:{email}", window)
             per_client = await ratelimit.hit(session, f"reset-client:{client}", window)
+            return per_email, per_client
+
+        per_email, per_client = await self.db.run_write(count_request)
         limit = self.settings.reset_requests_per_window
         if per_email > limit or per_client > limit * 4:
             raise ratelimit.rate_limited(window)
-        outgoing = None
         now = utcnow()
-        async with self.db.write() as session:
+
+        async def queue_reset(session: AsyncSession) -> MailOutbox | None:
+            outgoing = None
             user = await session.scalar(select(User).where(User.email == email, User.active.is_(True)))
             if user is not None:
                 # One live token per user: a new request retires the previous one.
@@ -199,13 +222,16 @@ class AuthService:
                 outgoing = await mail.enqueue(
                     session, user.email, "Reset your Coaching Hub password", _reset_body(user.name, token)
                 )
-        return outgoing
+            return outgoing
+
+        return await self.db.run_write(queue_reset)
 
     async def confirm_password_reset(self, token: str, new_password: str) -> None:
         """Consume the token, change the password and end every login, all in one transaction."""
         new_hash = await self.passwords.hash(new_password)
         now = utcnow()
-        async with self.db.write() as session:
+
+        async def consume(session: AsyncSession) -> None:
             user_id = await session.scalar(
                 update(PasswordResetToken)
                 .where(
@@ -230,6 +256,8 @@ class AuthService:
                 session,
                 [ChangeRecord("user", user_id, int(version or 0), team_id=team_id, agent_id=user_id)],
             )
+
+        await self.db.run_write(consume)
 
 
 def _reset_body(name: str, token: str) -> str:

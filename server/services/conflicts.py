@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from server.db.engine import Database
+from server.db.locks import lock_people
 from server.db.models import CoachingSession
 from server.problems import ProblemError
 from server.services.principal import Principal
@@ -107,6 +108,7 @@ class ConflictService:
             await self.sessions.record(session, [declined])
             return ResolveResult(session=to_session(declined))
         if isinstance(resolution, Reschedule):
+            await lock_people(session, row.coach_id, row.agent_id)
             await self._require_free(session, row, resolution.starts_at, resolution.ends_at, [row.id])
             moved = await bump_version(
                 session,
@@ -138,6 +140,8 @@ class ConflictService:
             )
         if displaced.status != SessionStatus.SCHEDULED.value:
             raise ProblemError(ErrorCode.INVALID_TRANSITION, "Only a scheduled session can be displaced.")
+        # Everyone both sessions occupy, in one sorted order (server/db/locks.py).
+        await lock_people(session, row.coach_id, row.agent_id, displaced.coach_id, displaced.agent_id)
         # Move the displaced session first: the constraints are checked per statement.
         await self._require_free(session, displaced, move.starts_at, move.ends_at, [displaced.id, row.id])
         moved = await bump_version(

@@ -97,7 +97,8 @@ async def seed_demo(
     if existing:
         return existing
     password_hash = await passwords.hash(DEMO_PASSWORD)
-    async with db.write() as session:
+
+    async def insert_plan(session: AsyncSession) -> list[DemoLogin]:
         kpis = list(await session.scalars(select(Kpi).order_by(Kpi.code)))
         plan = _plan(kpis, password_hash, teams, agents_per_team, months, today)
         leaders_and_staff = [u for u in plan.users if u["role"] != Role.AGENT.value]
@@ -111,7 +112,9 @@ async def seed_demo(
         if plan.sessions:
             await session.execute(insert(CoachingSession), plan.sessions)
         await record_changes(session, plan.changes)
-    return plan.logins
+        return plan.logins
+
+    return await db.run_write(insert_plan)
 
 
 async def _existing_logins(session: AsyncSession) -> list[DemoLogin]:

@@ -107,8 +107,12 @@ class IdempotencyKeys:
             if error.code is ErrorCode.REQUEST_IN_PROGRESS or error.code.status >= 500:
                 await self._release(claim)
             else:
-                async with self.db.write() as session:
-                    await self.complete(session, claim, problem_as_stored(error), required=False)
+                answer = problem_as_stored(error)
+
+                async def store_problem(session: AsyncSession) -> None:
+                    await self.complete(session, claim, answer, required=False)
+
+                await self.db.run_write(store_problem)
             raise
         except BaseException:
             await self._release(claim)
@@ -118,7 +122,8 @@ class IdempotencyKeys:
         """Take the key in a transaction of its own, or say why not (stored answer or a problem)."""
         now = utcnow()
         lease = now + LEASE
-        async with self.db.write() as session:
+
+        async def take(session: AsyncSession) -> Claim | StoredResponse:
             inserted = await session.execute(
                 self._insert_ignore().values(
                     user_id=user_id,
@@ -169,6 +174,8 @@ class IdempotencyKeys:
             row.locked_until = lease
             return Claim(user_id, key, lease)
 
+        return await self.db.run_write(take)
+
     async def complete(
         self, session: AsyncSession, claim: Claim, response: StoredResponse, *, required: bool = True
     ) -> None:
@@ -198,16 +205,19 @@ class IdempotencyKeys:
 
     async def _release(self, claim: Claim) -> None:
         """Free the key after a failure that says nothing about the request (5xx, a crash)."""
-        try:
-            async with self.db.write() as session:
-                await session.execute(
-                    delete(IdempotencyKey).where(
-                        IdempotencyKey.user_id == claim.user_id,
-                        IdempotencyKey.key == claim.key,
-                        IdempotencyKey.state == IN_PROGRESS,
-                        IdempotencyKey.locked_until == claim.lease,
-                    )
+
+        async def delete_claim(session: AsyncSession) -> None:
+            await session.execute(
+                delete(IdempotencyKey).where(
+                    IdempotencyKey.user_id == claim.user_id,
+                    IdempotencyKey.key == claim.key,
+                    IdempotencyKey.state == IN_PROGRESS,
+                    IdempotencyKey.locked_until == claim.lease,
                 )
+            )
+
+        try:
+            await self.db.run_write(delete_claim)
         except Exception:  # the lease running out frees the key anyway
             log.warning("could not release idempotency key %s", claim.key, exc_info=True)
 
@@ -226,10 +236,13 @@ async def purge_idempotency_keys(db: Database, older_than: datetime | timedelta)
     Keep at least 24 hours. Returns how many keys went.
     """
     cutoff = utcnow() - older_than if isinstance(older_than, timedelta) else older_than
-    async with db.write() as session:
+
+    async def delete_old(session: AsyncSession) -> int:
         result = await session.execute(
             delete(IdempotencyKey)
             .where(IdempotencyKey.created_at < cutoff)
             .execution_options(synchronize_session=False)
         )
-    return _rowcount(result)
+        return _rowcount(result)
+
+    return await db.run_write(delete_old)

@@ -70,5 +70,8 @@ async def deliver(db: Database, settings: Settings, mail: MailOutbox) -> None:
     except OSError:
         log.exception("mail %s stays in the outbox: delivery failed", mail.id)
         return
-    async with db.write() as session:
+
+    async def mark_sent(session: AsyncSession) -> None:
         await session.execute(update(MailOutbox).where(MailOutbox.id == mail.id).values(sent_at=utcnow()))
+
+    await db.run_write(mark_sent)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, or_
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.engine import Database
 from server.db.models import AuthToken, PasswordResetToken, RateLimitCounter
@@ -24,7 +25,8 @@ class PurgeReport:
 
 async def purge_expired_credentials(db: Database, settings: Settings) -> tuple[int, int, int]:
     now = utcnow()
-    async with db.write() as session:
+
+    async def delete_expired(session: AsyncSession) -> tuple[int, int, int]:
         tokens = await session.execute(
             delete(AuthToken).where(or_(AuthToken.expires_at < now, AuthToken.revoked_at.is_not(None)))
         )
@@ -38,7 +40,9 @@ async def purge_expired_credentials(db: Database, settings: Settings) -> tuple[i
                 RateLimitCounter.window_start < now - timedelta(seconds=settings.rate_window_seconds)
             )
         )
-    return tokens.rowcount, resets.rowcount, counters.rowcount  # type: ignore[attr-defined]
+        return tokens.rowcount, resets.rowcount, counters.rowcount  # type: ignore[attr-defined]
+
+    return await db.run_write(delete_expired)
 
 
 async def purge(db: Database, settings: Settings) -> PurgeReport:

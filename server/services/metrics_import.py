@@ -123,13 +123,17 @@ async def import_metrics_csv(db: Database, csv_text: str, principal: Principal |
     if principal is not None:
         principal.require_role(Role.ADMIN, Role.MANAGER)
     rows, errors = parse_metrics_csv(csv_text)
-    async with db.write() as session:
+
+    async def check_and_upsert(session: AsyncSession) -> ImportResult:
         kpis = {kpi.code: kpi for kpi in await session.scalars(select(Kpi))}
         agents = await _agents_by_code(session, {row.employee_code for row in rows})
-        errors.extend(_check_references(rows, kpis, agents, principal))
-        if errors:
-            raise _invalid(errors)
+        # A copy: a retried attempt must not find the previous attempt's reference errors.
+        problems = errors + _check_references(rows, kpis, agents, principal)
+        if problems:
+            raise _invalid(problems)
         return await _upsert(session, db.is_sqlite, rows, agents)
+
+    return await db.run_write(check_and_upsert)
 
 
 async def _agents_by_code(session: AsyncSession, codes: set[str]) -> dict[str, ImportAgent]:
@@ -191,6 +195,9 @@ async def _upsert(
     now = utcnow()
     dialect_insert: Any = sqlite.insert if is_sqlite else postgresql.insert
     written: list[tuple[str, str, str, int]] = []
+    # Upserts lock their rows as they go: in key order, two imports of the same rows queue behind
+    # each other instead of each holding a row the other waits for (a deadlock on PostgreSQL).
+    rows = sorted(rows, key=lambda row: (agents[row.employee_code].id, row.period, row.kpi))
     for start in range(0, len(rows), UPSERT_CHUNK):
         chunk = rows[start : start + UPSERT_CHUNK]
         stmt = dialect_insert(Metric).values(

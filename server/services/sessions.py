@@ -21,7 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.engine import Database
+from server.db.locks import lock_people
 from server.db.models import CoachingSession, User
+from server.db.retry import sqlstate
 from server.problems import ProblemError
 from server.services import slots
 from server.services.changes import ChangeRecord, record_changes
@@ -64,17 +66,9 @@ def session_etag(version: int) -> str:
     return f'"{version}"'
 
 
-def _pgcode(error: IntegrityError) -> str | None:
-    original = error.orig
-    code = getattr(original, "pgcode", None) or getattr(original, "sqlstate", None)
-    if code is None and original is not None:
-        code = getattr(original.__cause__, "sqlstate", None)
-    return str(code) if code is not None else None
-
-
 def is_overlap_violation(error: IntegrityError) -> bool:
     """True for PostgreSQL's exclusion constraints ``ex_sessions_*_overlap``."""
-    return _pgcode(error) == EXCLUSION_VIOLATION
+    return sqlstate(error) == EXCLUSION_VIOLATION
 
 
 def occupying() -> Any:
@@ -243,8 +237,7 @@ class SessionService:
         writer (PostgreSQL exclusion constraint), run it again so its own check explains the 409."""
         for _attempt in range(OVERLAP_ATTEMPTS):
             try:
-                async with self.db.write() as session:
-                    return await operation(session)
+                return await self.db.run_write(operation)
             except IntegrityError as error:
                 if not is_overlap_violation(error):
                     raise
@@ -279,7 +272,7 @@ class SessionService:
         try:
             return await self.write_with_overlap_retry(operation)
         except IntegrityError as error:
-            if _pgcode(error) == UNIQUE_VIOLATION:
+            if sqlstate(error) == UNIQUE_VIOLATION:
                 raise _duplicate_id() from error
             raise
 
@@ -291,6 +284,8 @@ class SessionService:
         coach = await self.coach_in_scope(session, who, data.coach_id or who.user_id)
         if data.id is not None and await session.get(CoachingSession, data.id) is not None:
             raise _duplicate_id()
+        # Queue behind other bookings of these two people before checking (server/db/locks.py).
+        await lock_people(session, coach.id, agent.id)
         clashes = await overlapping(session, data.starts_at, data.ends_at, coach.id, agent.id)
         status = SessionStatus.SCHEDULED
         if clashes:
@@ -453,7 +448,11 @@ class SessionService:
             return to_session(row)
         status = changes.get("status", row.status)
         moves = {"starts_at", "ends_at", "coach_id"} & changes.keys()
-        if status in {s.value for s in OCCUPYING_STATUSES} and moves:
+        occupies = status in {s.value for s in OCCUPYING_STATUSES}
+        if occupies and (moves or "status" in changes):
+            # The row may now clash with another booking of these people: queue first (locks.py).
+            await lock_people(session, changes.get("coach_id", row.coach_id), row.agent_id)
+        if occupies and moves:
             starts_at = changes.get("starts_at", row.starts_at)
             ends_at = changes.get("ends_at", row.ends_at)
             coach_id = changes.get("coach_id", row.coach_id)

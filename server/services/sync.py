@@ -238,14 +238,17 @@ async def purge_changes(db: Database, retention_days: int) -> int:
     Returns the number of change rows deleted.
     """
     cutoff = utcnow() - timedelta(days=retention_days)
-    async with db.write() as session:
+
+    async def delete_old(session: AsyncSession) -> int:
         await session.execute(delete(SyncMutation).where(SyncMutation.created_at < cutoff))
         horizon = await session.scalar(select(func.max(ChangeRow.seq)).where(ChangeRow.created_at < cutoff))
         if horizon is None:
             return 0
         deleted = await session.execute(delete(ChangeRow).where(ChangeRow.seq <= horizon))
         await _raise_purge_horizon(session, int(horizon))
-    return int(deleted.rowcount)  # type: ignore[attr-defined]
+        return int(deleted.rowcount)  # type: ignore[attr-defined]
+
+    return await db.run_write(delete_old)
 
 
 async def _raise_purge_horizon(session: AsyncSession, horizon: int) -> None:

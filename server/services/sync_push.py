@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import select, update
@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.db.engine import Database
+from server.db.engine import Database, Work
 from server.db.models import SyncMutation
 from server.problems import ProblemError
 from server.services.principal import Principal
@@ -31,12 +31,16 @@ from shared.sessions import SessionCreate, SessionPatch, SessionStatus
 from shared.sync import Mutation, MutationResult, PushRequest, PushResponse
 from shared.types import utcnow
 
+T = TypeVar("T")
+
 
 class EnlistedDatabase(Database):
     """A ``Database`` whose transactions all happen inside one already open transaction.
 
     ``write()`` becomes a SAVEPOINT, so a failed write rolls back alone (as its own transaction
-    would) while the outer transaction lives on to store the mutation's result.
+    would) while the outer transaction lives on to store the mutation's result. Units of work run
+    once: after a transient failure only the outer transaction can start again (its locks and
+    its claim are part of what failed), so the failure goes up to it untouched.
     """
 
     def __init__(self, outer: Database, session: AsyncSession) -> None:
@@ -53,6 +57,12 @@ class EnlistedDatabase(Database):
     async def write(self) -> AsyncIterator[AsyncSession]:
         async with self._session.begin_nested():
             yield self._session
+
+    async def run_write(self, work: Work[T]) -> T:
+        return await self.write_once(work)
+
+    async def run_read(self, work: Work[T]) -> T:
+        return await self.read_once(work)
 
 
 def _dump(model: Any) -> dict[str, Any]:
@@ -77,7 +87,10 @@ class PushService:
         return PushResponse(results=[await self.apply_once(who, mutation) for mutation in request.mutations])
 
     async def apply_once(self, who: Principal, mutation: Mutation) -> MutationResult:
-        async with self.db.write() as session:
+        """Claim, apply and store the result in one transaction, run again as a whole after a
+        transient failure: the mutation is applied exactly once, or not at all."""
+
+        async def claim_apply_store(session: AsyncSession) -> MutationResult:
             if not await self._claim(session, who.user_id, mutation.mutation_id):
                 stored = await session.scalar(
                     select(SyncMutation.result).where(
@@ -91,7 +104,9 @@ class PushService:
                 .where(SyncMutation.user_id == who.user_id, SyncMutation.mutation_id == mutation.mutation_id)
                 .values(result=result.model_dump(mode="json"))
             )
-        return result
+            return result
+
+        return await self.db.run_write(claim_apply_store)
 
     async def _claim(self, session: AsyncSession, user_id: str, mutation_id: str) -> bool:
         """Insert the mutation's row; False if it was there (waiting for a concurrent claimer)."""

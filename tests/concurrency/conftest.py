@@ -18,6 +18,7 @@ import pytest
 from server.db.engine import Database
 from server.settings import Settings
 from tests import databases
+from tests.concurrency.burner import busy_cpu
 from tests.factories import TEST_HASH_MEMORY_KIB
 from tests.live_server import WORKERS, LiveServer, start_server, stop_server
 
@@ -73,3 +74,13 @@ async def live_client(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClien
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
     async with httpx.AsyncClient(base_url=live_server.base_url, limits=limits, timeout=30.0) as client:
         yield client
+
+
+@pytest.fixture(params=["quiet", "busy"])
+def cpu(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The machine as it is, or with every core kept busy by a burner process for the test."""
+    if request.param == "quiet":
+        yield "quiet"
+        return
+    with busy_cpu(seconds=120):
+        yield "busy"

@@ -23,15 +23,16 @@ STALL_SECONDS = 1.0
 
 
 @asynccontextmanager
-async def stalled_writes(url: str) -> AsyncIterator[None]:
-    """Hold a lock that makes every token write wait, from a connection outside the app."""
+async def stalled_writes(url: str, table: str = "auth_tokens") -> AsyncIterator[None]:
+    """Hold a lock that makes every write of ``table`` wait (on SQLite: every write), from a
+    connection outside the app."""
     engine = create_async_engine(url)
     async with engine.connect() as conn:
         if url.startswith("sqlite"):
             await conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             await conn.begin()
-            await conn.execute(text("LOCK TABLE auth_tokens IN EXCLUSIVE MODE"))
+            await conn.execute(text(f"LOCK TABLE {table} IN EXCLUSIVE MODE"))
         try:
             yield
         finally:
