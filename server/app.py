@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from server.admission import AdmissionGate
+from server.admission import Admission, AdmissionGate
 from server.db.engine import Database
 from server.observability import RequestMetrics
 from server.problems import EXCEPTION_HANDLERS
@@ -24,7 +24,7 @@ from server.settings import Settings
 log = logging.getLogger(__name__)
 
 # One module per domain, each exposing ``routes``.
-ROUTE_MODULES = ("ops", "auth", "directory", "admin", "analytics", "sessions", "sync")
+ROUTE_MODULES = ("ops", "auth", "directory", "admin", "analytics", "sessions", "sync", "events")
 
 
 @dataclass
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings = settings or Settings.from_env()
     db = db or Database(settings)
     passwords = Passwords(settings.password_hash_memory_kib)
+    admission = Admission(settings.pool_size, settings.pool_timeout)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -65,12 +66,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
             Middleware(RequestMetrics),
-            Middleware(AdmissionGate, limit=settings.pool_size, timeout=settings.pool_timeout),
+            Middleware(AdmissionGate, admission=admission),
         ],
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.admission = admission
     app.state.version = _package_version()
     app.state.services = Services(auth=AuthService(db, settings, passwords), passwords=passwords)
     return app

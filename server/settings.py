@@ -60,6 +60,9 @@ class Settings:
     login_attempts_per_window: int = 10
     reset_requests_per_window: int = 5
     rate_window_seconds: int = 300
+    # Live updates (GET /api/v1/events): off answers 404, and clients fall back to timed syncs.
+    events_enabled: bool = True
+    events_heartbeat: float = 15.0
     # argon2id memory cost; the library default, lowered only where hashing speed matters (tests).
     password_hash_memory_kib: int = 65536
 
@@ -92,4 +95,8 @@ class Settings:
             values["timezone"] = tz
         if workday := env.get("COACHHUB_WORKDAY"):
             values["workday"] = parse_workday(workday)
+        if events := env.get("COACHHUB_EVENTS"):
+            values["events_enabled"] = events.strip().lower() not in ("0", "off", "false", "no")
+        if heartbeat := env.get("COACHHUB_EVENTS_HEARTBEAT"):
+            values["events_heartbeat"] = float(heartbeat)
         return cls(**values)  # type: ignore[arg-type]
