@@ -98,6 +98,7 @@ class DesktopApp(QObject):
         window.start()
         self.window = window
         self.context.sync.start(self.sync_interval_s)
+        self.context.live.start()
         return window
 
     @async_slot()
@@ -111,6 +112,7 @@ class DesktopApp(QObject):
             await self._end_session(SIGN_IN_EXPIRED)
 
     async def _end_session(self, message: str | None = None) -> None:
+        self.context.live.stop()
         self.context.sync.stop()
         await self.context.auth.sign_out()
         dialog = self.show_sign_in()

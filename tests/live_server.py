@@ -41,10 +41,11 @@ def free_port() -> int:
 
 
 def start_server(
-    database_url: str, log_path: Path, workers: int = WORKERS, **env: str
+    database_url: str, log_path: Path, workers: int = WORKERS, port: int | None = None, **env: str
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Start uvicorn with ``workers`` processes; returns the process and its base URL once ready."""
-    port = free_port()
+    """Start uvicorn with ``workers`` processes (on ``port``, else a free one); returns the
+    process and its base URL once ready."""
+    port = port or free_port()
     environment = {
         **os.environ,
         "COACHHUB_DATABASE_URL": database_url,
@@ -68,7 +69,7 @@ def start_server(
         "--log-level",
         "warning",
     ]
-    log = log_path.open("wb")
+    log = log_path.open("ab")
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
     log.close()
     base_url = f"http://127.0.0.1:{port}"
