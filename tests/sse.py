@@ -71,7 +71,10 @@ class EventReader:
 async def served(app: ASGIApp) -> AsyncIterator[str]:
     """``app`` on a free local port for the block; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    # Event streams never end by themselves: shutting down closes whatever is still open.
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, lifespan="off", log_level="warning", timeout_graceful_shutdown=1
+    )
     server = uvicorn.Server(config)
     task = asyncio.ensure_future(server.serve())
     while not server.started:

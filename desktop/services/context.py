@@ -72,7 +72,7 @@ class Services:
 
     async def aclose(self) -> None:
         """Stop syncing, close the connection, finish cache work and close the cache."""
-        self.live.stop()
+        await self.live.aclose()
         self.sync.stop()
         await self.auth.wait_for_saves()
         await self.api.aclose()

@@ -59,6 +59,13 @@ class LiveService(QObject):
             self._task = None
         self.sync.set_live(False)
 
+    async def aclose(self) -> None:
+        """``stop``, and wait until the stream's connection is closed."""
+        task = self._task
+        self.stop()
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+
     async def _keep_listening(self) -> None:
         while True:
             delay = await self._listen_once()
