@@ -127,8 +127,7 @@ def test_bookings_reach_a_client_on_another_process_within_a_second(
         print(f"live arrival over {BOOKINGS}: p50 {statistics.median(delays):.3f}s p95 {p95:.3f}s "
               f"max {delays[-1]:.3f}s")
         assert p95 < ARRIVAL_P95_S
-        for services in (booker, watcher):
-            run(services.aclose())
+        run(close(booker, watcher))
     finally:
         stop_server(first)
         stop_server(second)
@@ -140,27 +139,34 @@ def test_killing_the_watchers_worker_mid_stream_loses_no_change(
     first, first_url = deployment.start("worker-1")
     second_port = free_port()
     second, second_url = deployment.start("worker-2", port=second_port)
-    try:
-        booker = run(signed_in(first_url, deployment.login(Role.TEAM_LEADER), tmp_path / "booker"))
-        watcher = run(signed_in(second_url, deployment.login(Role.MANAGER), tmp_path / "watcher"))
+
+    async def scenario() -> Any:
+        booker = await signed_in(first_url, deployment.login(Role.TEAM_LEADER), tmp_path / "booker")
+        watcher = await signed_in(second_url, deployment.login(Role.MANAGER), tmp_path / "watcher")
         watcher.live.start()
-        run(until_live(watcher))
-        agent_id = run(first_agent(booker))
+        await until_live(watcher)
+        agent_id = await first_agent(booker)
         second.kill()  # the worker and the stream it held, without a goodbye
-        second.wait()
-        run(until_live(watcher, live=False))
-        missed = [run(book_one(booker, agent_id, index))[0] for index in range(5)]
-        second, _ = deployment.start("worker-2-again", port=second_port)
-        run(until_live(watcher))
-        for session_id in missed:
-            run(arrival(watcher, session_id, within_s=10.0))
-        later, _ = run(book_one(booker, agent_id, 5))
-        run(arrival(watcher, later, within_s=5.0))
-        for services in (booker, watcher):
-            run(services.aclose())
+        await asyncio.to_thread(second.wait)
+        await until_live(watcher, live=False)
+        missed = [(await book_one(booker, agent_id, index))[0] for index in range(5)]
+        restarted, _ = await asyncio.to_thread(deployment.start, "worker-2-again", second_port)
+        try:
+            await until_live(watcher)
+            for session_id in missed:
+                await arrival(watcher, session_id, within_s=10.0)
+            later, _ = await book_one(booker, agent_id, 5)
+            await arrival(watcher, later, within_s=5.0)
+            await close(booker, watcher)
+        finally:
+            await asyncio.to_thread(stop_server, restarted)
+
+    try:
+        run(scenario())
     finally:
         stop_server(first)
-        stop_server(second)
+        if second.poll() is None:
+            stop_server(second)
 
 
 def test_with_events_off_changes_still_arrive_by_the_timed_sync(
@@ -168,17 +174,25 @@ def test_with_events_off_changes_still_arrive_by_the_timed_sync(
 ) -> None:
     first, first_url = deployment.start("worker-1", COACHHUB_EVENTS="off")
     second, second_url = deployment.start("worker-2", COACHHUB_EVENTS="off")
-    try:
-        booker = run(signed_in(first_url, deployment.login(Role.TEAM_LEADER), tmp_path / "booker"))
-        watcher = run(
-            signed_in(second_url, deployment.login(Role.MANAGER), tmp_path / "watcher", interval_s=1.0)
+
+    async def scenario() -> None:
+        booker = await signed_in(first_url, deployment.login(Role.TEAM_LEADER), tmp_path / "booker")
+        watcher = await signed_in(
+            second_url, deployment.login(Role.MANAGER), tmp_path / "watcher", interval_s=1.0
         )
         watcher.live.start()
-        session_id, _ = run(book_one(booker, run(first_agent(booker)), 0))
-        run(arrival(watcher, session_id, within_s=10.0))
+        session_id, _ = await book_one(booker, await first_agent(booker), 0)
+        await arrival(watcher, session_id, within_s=10.0)
         assert watcher.sync.status.live is False
-        for services in (booker, watcher):
-            run(services.aclose())
+        await close(booker, watcher)
+
+    try:
+        run(scenario())
     finally:
         stop_server(first)
         stop_server(second)
+
+
+async def close(*clients: Services) -> None:
+    for services in clients:
+        await services.aclose()

@@ -10,11 +10,10 @@ from typing import Any
 
 from pytestqt.qtbot import QtBot
 
-from desktop.services import Services
 from desktop.ui.status_bar import SyncStatusBar
 from shared.auth import Role
 from tests.desktop.conftest import Run, SeededTemplate, in_process_server, settled
-from tests.desktop.test_live_updates import arrival, signed_in, until_live
+from tests.desktop.test_live_updates import arrival, close, signed_in, until_live
 from tests.sse import served
 
 STARTS = datetime(2032, 2, 3, 10, tzinfo=UTC)
@@ -73,7 +72,3 @@ def test_without_live_updates_on_the_server_the_client_stays_on_timed_syncs(
     run(settled())
     assert bar.connection.text() == "● Online"
 
-
-async def close(*clients: Services) -> None:
-    for services in clients:
-        await services.aclose()
