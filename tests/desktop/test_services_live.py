@@ -12,21 +12,28 @@ from pytestqt.qtbot import QtBot
 
 from desktop.ui.status_bar import SyncStatusBar
 from shared.auth import Role
-from tests.desktop.conftest import Run, SeededTemplate, in_process_server, settled
+from tests.desktop.conftest import InProcessServer, Run, SeededTemplate, in_process_server, settled
 from tests.desktop.test_live_updates import arrival, close, signed_in, until_live
 from tests.sse import served
 
 STARTS = datetime(2032, 2, 3, 10, tzinfo=UTC)
 
 
+def server_and_status_bar(
+    template: SeededTemplate, tmp_path: Path, qtbot: QtBot
+) -> tuple[InProcessServer, SyncStatusBar]:
+    """The real app over a copy of the demo database, and a status bar to show a client's state."""
+    path = tmp_path / "server.sqlite3"
+    shutil.copyfile(template.path, path)
+    bar = SyncStatusBar()
+    qtbot.addWidget(bar)
+    return in_process_server(path, template.logins), bar
+
+
 def test_a_booking_reaches_the_other_client_by_a_poke_and_the_status_bar_says_live(
     demo_template: SeededTemplate, tmp_path: Path, run: Run[Any], qtbot: QtBot
 ) -> None:
-    path = tmp_path / "server.sqlite3"
-    shutil.copyfile(demo_template.path, path)
-    server = in_process_server(path, demo_template.logins)
-    bar = SyncStatusBar()
-    qtbot.addWidget(bar)
+    server, bar = server_and_status_bar(demo_template, tmp_path, qtbot)
 
     async def scenario() -> None:
         async with served(server.app) as base_url:
@@ -50,12 +57,8 @@ def test_a_booking_reaches_the_other_client_by_a_poke_and_the_status_bar_says_li
 def test_without_live_updates_on_the_server_the_client_stays_on_timed_syncs(
     demo_template: SeededTemplate, tmp_path: Path, run: Run[Any], qtbot: QtBot
 ) -> None:
-    path = tmp_path / "server.sqlite3"
-    shutil.copyfile(demo_template.path, path)
-    server = in_process_server(path, demo_template.logins)
+    server, bar = server_and_status_bar(demo_template, tmp_path, qtbot)
     server.app.state.settings = server.settings.with_(events_enabled=False)
-    bar = SyncStatusBar()
-    qtbot.addWidget(bar)
 
     async def scenario() -> None:
         async with served(server.app) as base_url:
