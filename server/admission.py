@@ -68,8 +68,10 @@ class Admission:
 
 
 def is_gated(scope: Scope) -> bool:
+    if scope["type"] != "http":
+        return False
     path: str = scope["path"]
-    return scope["type"] == "http" and path.startswith(GATED_PREFIXES) and path not in UNGATED_PATHS
+    return path.startswith(GATED_PREFIXES) and path not in UNGATED_PATHS
 
 
 class AdmissionGate:
