@@ -57,13 +57,19 @@ class DesktopApp(QObject):
     """Sign in → main window → sign out → sign in again, over one set of services."""
 
     def __init__(
-        self, context: AppServices, settings: QSettings, sync_interval_s: float = SYNC_INTERVAL_S
+        self,
+        context: AppServices,
+        settings: QSettings,
+        sync_interval_s: float = SYNC_INTERVAL_S,
+        live_updates: bool = True,
     ) -> None:
         super().__init__()
         self.context = context
         self.settings = settings
         self.remembered = DesktopSettings(settings)
         self.sync_interval_s = sync_interval_s
+        # Off only over a transport that cannot stream (httpx's in-process ASGI transport).
+        self.live_updates = live_updates
         self.window: MainWindow | None = None
         self.sign_in_dialog: SignInDialog | None = None
         context.sync.sig_sign_in_expired.connect(self.sign_in_expired)
@@ -105,6 +111,8 @@ class DesktopApp(QObject):
         window.start()
         self.window = window
         self.context.sync.start(self.sync_interval_s)
+        if self.live_updates:
+            self.context.live.start()
         return window
 
     @async_slot()
@@ -118,6 +126,7 @@ class DesktopApp(QObject):
             await self._end_session(SIGN_IN_EXPIRED)
 
     async def _end_session(self, message: str | None = None) -> None:
+        self.context.live.stop()
         self.context.sync.stop()
         await self.context.auth.sign_out()
         dialog = self.show_sign_in()

@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from server.admission import SIGN_IN_PREFIXES, AdmissionGate
+from server.admission import SIGN_IN_PREFIXES, Admission, AdmissionGate
 from server.api.analytics import IMPORT_PATH
 from server.body_limit import BodySizeLimit
 from server.db.engine import Database
@@ -27,7 +27,7 @@ from shared.version import package_version
 log = logging.getLogger(__name__)
 
 # One module per domain, each exposing ``routes``.
-ROUTE_MODULES = ("ops", "auth", "directory", "admin", "analytics", "sessions", "sync")
+ROUTE_MODULES = ("ops", "auth", "directory", "admin", "analytics", "sessions", "sync", "events")
 
 
 @dataclass
@@ -54,6 +54,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         settings.password_hash_concurrency,
         settings.password_hash_wait_seconds,
     )
+    admission = Admission(settings.pool_size, settings.pool_timeout)
+    # Sign-ins hash passwords: a lane of their own that sheds fast (see admission.py).
+    sign_in_admission = Admission(settings.password_hash_concurrency, settings.password_hash_wait_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -72,23 +75,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                 limit=settings.max_body_bytes,
                 per_path={IMPORT_PATH: settings.max_import_bytes},
             ),
-            Middleware(
-                AdmissionGate,
-                limit=settings.pool_size,
-                timeout=settings.pool_timeout,
-                exempt=SIGN_IN_PREFIXES,
-            ),
-            Middleware(
-                AdmissionGate,
-                limit=settings.password_hash_concurrency,
-                timeout=settings.password_hash_wait_seconds,
-                prefixes=SIGN_IN_PREFIXES,
-            ),
+            Middleware(AdmissionGate, admission=admission, exempt=SIGN_IN_PREFIXES),
+            Middleware(AdmissionGate, admission=sign_in_admission, prefixes=SIGN_IN_PREFIXES),
         ],
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.db = db
+    app.state.admission = admission
     app.state.version = package_version()
     app.state.services = Services(auth=AuthService(db, settings, passwords), passwords=passwords)
     return app

@@ -83,6 +83,9 @@ class Settings:
     # Request bodies: JSON up to 1 MiB; the metrics CSV import has its own, larger bound.
     max_body_bytes: int = 1024 * 1024
     max_import_bytes: int = 32 * 1024 * 1024
+    # Live updates (GET /api/v1/events): off answers 404, and clients fall back to timed syncs.
+    events_enabled: bool = True
+    events_heartbeat: float = 15.0
     # argon2id memory cost; the library default, lowered only where hashing speed matters (tests).
     password_hash_memory_kib: int = 65536
     # The hashing lane, per process: hashes at once, and how long a sign-in may wait for a turn
@@ -134,4 +137,8 @@ class Settings:
             values["max_body_bytes"] = int(max_body)
         if max_import := env.get("COACHHUB_MAX_IMPORT_BYTES"):
             values["max_import_bytes"] = int(max_import)
+        if events := env.get("COACHHUB_EVENTS"):
+            values["events_enabled"] = parse_flag(events)
+        if heartbeat := env.get("COACHHUB_EVENTS_HEARTBEAT"):
+            values["events_heartbeat"] = float(heartbeat)
         return cls(**values)  # type: ignore[arg-type]

@@ -46,13 +46,15 @@ def start_server(
     workers: int = WORKERS,
     app: str = "server.app:create_app",
     factory: bool = True,
+    port: int | None = None,
     **env: str,
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Start uvicorn with ``workers`` processes; returns the process and its base URL once ready.
+    """Start uvicorn with ``workers`` processes (on ``port``, else a free one); returns the
+    process and its base URL once ready.
 
     ``app`` names an app factory, or with ``factory=False`` an ASGI app (which must answer /readyz).
     """
-    port = free_port()
+    port = port or free_port()
     environment = {
         **os.environ,
         "COACHHUB_DATABASE_URL": database_url,
@@ -78,7 +80,7 @@ def start_server(
         "--log-level",
         "warning",
     ]
-    log = log_path.open("wb")
+    log = log_path.open("ab")
     process = subprocess.Popen(command, cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
     log.close()
     base_url = f"http://127.0.0.1:{port}"

@@ -8,7 +8,8 @@ into ``ApiError`` (a problem+json answer) or ``ServerUnreachable`` (no answer at
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -163,6 +164,34 @@ class ApiClient:
         if response.status_code >= 400:
             raise self._error(response)
         return response
+
+    @asynccontextmanager
+    async def stream(
+        self, method: str, path: str, headers: Mapping[str, str], timeouts: httpx.Timeout
+    ) -> AsyncIterator[httpx.Response]:
+        """A signed-in streaming request, open for the block once it answered with a success
+        (refreshed once on 401); anything else raises like every other call."""
+        for attempt in range(2):
+            used_token = self._access_token
+            all_headers = dict(headers)
+            if used_token:
+                all_headers["Authorization"] = f"Bearer {used_token}"
+            request = self._http.build_request(method, path, headers=all_headers, timeout=timeouts)
+            try:
+                response = await self._http.send(request, stream=True)
+            except httpx.TransportError as exc:
+                raise ServerUnreachable(f"{self.base_url} does not answer: {exc!r}") from exc
+            try:
+                if response.status_code == 401 and attempt == 0 and self._refresh_token is not None:
+                    await self._refresh_after(used_token)
+                    continue
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise self._error(response)
+                yield response
+                return
+            finally:
+                await response.aclose()
 
     @staticmethod
     def _error(response: httpx.Response) -> ApiError | ServerUnreachable:

@@ -16,6 +16,7 @@ from desktop.services.auth import AuthService
 from desktop.services.conflicts import ConflictService
 from desktop.services.dashboards import DashboardService
 from desktop.services.directory import DirectoryService
+from desktop.services.live import LiveService
 from desktop.services.runner import BlockingRunner, freeze_startup_objects
 from desktop.services.sessions import SessionService
 from desktop.services.sync import SyncService
@@ -38,6 +39,7 @@ class Services:
     directory: DirectoryService
     sessions: SessionService
     conflicts: ConflictService
+    live: LiveService
 
     @classmethod
     def build(
@@ -48,6 +50,7 @@ class Services:
         *,
         plain_file_store: CredentialStore | None = None,
         backoff: Backoff | None = None,
+        live_backoff: Backoff | None = None,
     ) -> Services:
         freeze_startup_objects()
         runner = BlockingRunner()
@@ -66,6 +69,7 @@ class Services:
             directory=DirectoryService(api, cache, auth, sync, runner),
             sessions=SessionService(api, cache, auth, sync, runner),
             conflicts=ConflictService(api, cache, auth, sync, runner),
+            live=LiveService(api, sync, live_backoff),
         )
 
     def delete_qobjects(self) -> None:
@@ -79,6 +83,7 @@ class Services:
 
     async def aclose(self) -> None:
         """Stop syncing, close the connection, finish cache work and close the cache."""
+        await self.live.aclose()
         self.sync.stop()
         await self.auth.wait_for_saves()
         await self.api.aclose()

@@ -177,6 +177,14 @@ class Conflicts(Protocol):
     async def discard_failed(self, mutation_id: str, *, initiator: object | None = None) -> None: ...
 
 
+class Live(Protocol):
+    """The live-update stream: while started, others' changes are pulled as soon as they commit."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 class AppServices(Protocol):
     """Every service the main window and the app lifecycle use; ``Services`` is the real one."""
 
@@ -197,5 +205,8 @@ class AppServices(Protocol):
 
     @property
     def conflicts(self) -> Conflicts: ...
+
+    @property
+    def live(self) -> Live: ...
 
     async def aclose(self) -> None: ...

@@ -14,3 +14,4 @@ class SyncStatus:
     last_sync: datetime | None
     pending: int
     syncing: bool
+    live: bool = False  # the server's live-update stream is open: others' changes arrive at once

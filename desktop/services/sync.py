@@ -48,6 +48,9 @@ class SyncService(QObject):
         self.last_report: SyncReport | None = None
         self._online = True
         self._syncing = False
+        self._live = False
+        self._poked = False
+        self._following_pokes: asyncio.Future[None] | None = None
         self._pending = 0
         self._last_sync: datetime | None = None
         self._interval: float | None = None
@@ -59,7 +62,7 @@ class SyncService(QObject):
 
     @property
     def status(self) -> SyncStatus:
-        return SyncStatus(self._online, self._last_sync, self._pending, self._syncing)
+        return SyncStatus(self._online, self._last_sync, self._pending, self._syncing, self._live)
 
     @property
     def online(self) -> bool:
@@ -85,7 +88,29 @@ class SyncService(QObject):
             self._current = asyncio.ensure_future(self._sync(initiator))
         return await asyncio.shield(self._current)
 
+    def pull_after_poke(self) -> None:
+        """The server says the feed moved: sync once more, starting after any sync running now
+        (which may have read the feed before the change). Pokes that come meanwhile share it."""
+        self._poked = True
+        if self._following_pokes is None or self._following_pokes.done():
+            self._following_pokes = asyncio.ensure_future(self._follow_pokes())
+
+    async def _follow_pokes(self) -> None:
+        while self._poked:
+            self._poked = False
+            if self._current is not None and not self._current.done():
+                await asyncio.shield(self._current)
+            await self.sync_now()
+
     # -- reports from the other services -------------------------------------------------------
+
+    def set_live(self, live: bool) -> None:
+        """The live-update stream opened (``True``) or closed."""
+        if live != self._live:
+            self._live = live
+            if live:
+                self.report_reachable()
+            self.sig_status.emit(self.status)
 
     async def refresh_status(self) -> None:
         """Recount pending changes and re-read the last sync time, then publish the status."""

@@ -29,6 +29,9 @@ class SyncStatusBar(QStatusBar):
         if status.syncing:
             self.connection.setText("⟳ Syncing…")
             self.connection.setObjectName("online")
+        elif status.online and status.live:
+            self.connection.setText("● Live")
+            self.connection.setObjectName("online")
         elif status.online:
             self.connection.setText("● Online")
             self.connection.setObjectName("online")

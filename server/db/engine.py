@@ -23,6 +23,9 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from server.db.faults import connection_faults_unavailable
 from server.db.private_files import create_private_sqlite_file
 from server.db.retry import RetryPolicy
+from server.live.hub import PokeHub
+from server.live.listener import PostgresListener
+from server.live.publish import deliver_committed
 from server.settings import Settings
 
 T = TypeVar("T")
@@ -93,6 +96,14 @@ class Database:
             base_delay=settings.db_retry_base_delay,
             max_delay=settings.db_retry_max_delay,
         )
+        # This process's live-update subscribers; on PostgreSQL fed by one listening connection.
+        self.pokes = PokeHub()
+        self._listener: PostgresListener | None = None
+        if self.engine.dialect.name == "postgresql":
+            self._listener = PostgresListener(
+                self.engine.url.render_as_string(hide_password=False), self.pokes
+            )
+            self.pokes.before_first_subscriber(self._listener.start)
         if self.is_sqlite:
             self._read_bind = self.engine
             self._write_bind = self.engine.execution_options(sqlite_begin="IMMEDIATE")
@@ -121,8 +132,10 @@ class Database:
     async def write(self) -> AsyncIterator[AsyncSession]:
         """One atomic write transaction; committed on success, rolled back on any error."""
         with connection_faults_unavailable():
-            async with AsyncSession(self._write_bind, expire_on_commit=False) as session, session.begin():
-                yield session
+            async with AsyncSession(self._write_bind, expire_on_commit=False) as session:
+                async with session.begin():
+                    yield session
+                deliver_committed(session.info, self.pokes)
 
     async def run_write(self, work: Work[T]) -> T:
         """Run ``work`` in one write transaction and return its result; the whole of ``work``
@@ -150,4 +163,6 @@ class Database:
         return checked_out, self.settings.pool_size
 
     async def dispose(self) -> None:
+        if self._listener is not None:
+            await self._listener.stop()
         await self.engine.dispose()

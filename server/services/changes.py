@@ -11,6 +11,8 @@ What a change row means (``server/services/sync.py`` reads them):
   team it was in before a move, ``agent_id`` the agent the row belongs to.
 - A change row only says *that* an entity changed; the feed always sends the entity's current
   row, or a ``delete`` when it no longer exists or has left the reader's scope.
+- The write also pokes the live-update subscribers it concerns (``poke_for``), by a message that
+  leaves only when the transaction commits.
 - Moving an agent moves their metrics and sessions too. A user change with a
   ``previous_team_id`` other than its ``team_id`` is expanded here, at write time, into a change
   for each of the agent's metrics and sessions (``record_agent_move`` does the same explicitly,
@@ -28,6 +30,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db.models import Change, CoachingSession, Metric, SyncCounter
+from server.live.poke import Poke
+from server.live.publish import send_on_commit
 from shared.types import utcnow
 
 ChangeEntity = Literal["team", "user", "kpi", "metric", "session"]
@@ -158,3 +162,30 @@ async def _append(session: AsyncSession, records: Sequence[ChangeRecord]) -> Non
             for index, record in enumerate(records)
         ],
     )
+    await send_on_commit(session, await poke_for(session, records, last))
+
+
+async def poke_for(session: AsyncSession, records: Sequence[ChangeRecord], seq: int) -> Poke:
+    """The poke announcing ``records`` (the feed now at ``seq``) to the readers they may concern.
+
+    It names the teams the rows are in before and after the write, their agents, and the coaches
+    of the sessions (a leader sees the sessions they coach, whatever the team). A team or user
+    change may change who sees what, and a row without a team cannot be placed: both poke all.
+    """
+    teams: set[str] = set()
+    people: set[str] = set()
+    everyone = False
+    for record in records:
+        teams.update(team for team in (record.team_id, record.previous_team_id) if team is not None)
+        if record.agent_id is not None:
+            people.add(record.agent_id)
+        if record.entity in ("team", "user", "kpi") or record.team_id is None:
+            everyone = True
+    session_ids = [record.entity_id for record in records if record.entity == "session"]
+    if session_ids and not everyone:
+        coaches = await session.scalars(
+            select(CoachingSession.coach_id).where(CoachingSession.id.in_(session_ids))
+        )
+        people.update(coaches)
+    rescope = any(record.entity in ("team", "user") for record in records)
+    return Poke(seq, frozenset(teams), frozenset(people), everyone, rescope)

@@ -191,7 +191,7 @@ def test_offline_restart_shows_cached_scores_equal_to_the_servers(
     restarted = Services.build(
         ApiClient(server.base_url, transport=network), LocalCache.in_dir(cache_dir), credentials
     )
-    app = DesktopApp(restarted, settings, sync_interval_s=3600)
+    app = DesktopApp(restarted, settings, sync_interval_s=3600, live_updates=False)
     try:
         run(app.start(server.base_url))
         window = app.window
@@ -247,7 +247,7 @@ def test_an_expired_sign_in_asks_to_sign_in_again(
     login = server.login(Role.TEAM_LEADER)
     DesktopSettings(settings).set_email(login.email)
     me = run(services.auth.sign_in(server.base_url, login.email, login.password, remember=False))
-    app = DesktopApp(services, settings, sync_interval_s=3600)
+    app = DesktopApp(services, settings, sync_interval_s=3600, live_updates=False)
     window = app.open_main_window(me)  # closed and deleted by the app when the sign-in expires
     run(settled())
     # The login ends elsewhere (its refresh token is used by someone else: theft detection), and
