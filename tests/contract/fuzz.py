@@ -25,7 +25,6 @@ from tests.live_server import start_server, stop_server
 
 ROLES = ("admin", "leader_a")
 CONFIG = Path(__file__).with_name("schemathesis.toml")
-# Sign-out would end the fuzzing user's own login half-way through the run.
 EXCLUDED_PATHS = (
     "/api/v1/auth/logout",  # would end the fuzzing login itself
     "/api/v1/events",  # an endless stream with no input to fuzz; tests/server/test_events.py covers it
