@@ -44,6 +44,7 @@ def start_server(
     database_url: str,
     log_path: Path,
     workers: int = WORKERS,
+    *,
     app: str = "server.app:create_app",
     factory: bool = True,
     port: int | None = None,

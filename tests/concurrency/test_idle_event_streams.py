@@ -51,7 +51,7 @@ async def test_500_idle_streams_open_no_database_connection(tmp_path: Path) -> N
     try:
         world = await World(db).standard()
         process, base_url = await asyncio.to_thread(
-            start_server, url, tmp_path / "server.log", 1, None, COACHHUB_POOL_SIZE="5"
+            start_server, url, tmp_path / "server.log", workers=1, COACHHUB_POOL_SIZE="5"
         )
         limits = httpx.Limits(max_connections=STREAMS + 10, max_keepalive_connections=STREAMS + 10)
         async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60.0) as http:
