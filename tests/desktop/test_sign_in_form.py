@@ -92,7 +92,7 @@ def test_kept_in_a_file_without_a_keychain_the_next_start_opens_offline(
     # The next start: no keychain, no server; the sign-in kept in the file opens the cached app.
     network.online = False
     restarted = make_services(cache_dir, KeyringStore())
-    app = DesktopApp(restarted, settings, sync_interval_s=3600)
+    app = DesktopApp(restarted, settings, sync_interval_s=3600, live_updates=False)  # in-process: no stream
     run(app.start())
     window = app.window
     assert window is not None, "the sign-in kept in the file opens the app from the cache"
