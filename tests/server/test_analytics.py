@@ -198,6 +198,18 @@ async def test_agents_get_no_dashboards(client: httpx.AsyncClient, world: World,
         assert response.status_code == 403
 
 
+async def test_a_token_that_signs_no_one_in_gets_401(
+    client: httpx.AsyncClient, world: World, sign_in: Login
+) -> None:
+    headers = await sign_in("leader_a")
+    await client.post("/api/v1/auth/logout", headers=headers)
+    for path in ("dashboards/team", f"agents/{world.users['agent_a1'].id}/scorecard"):
+        for token in (headers, {"Authorization": "Bearer cha_not-a-token"}):
+            response = await client.get(f"/api/v1/{path}?period={PERIOD}", headers=token)
+            assert response.status_code == 401, response.text
+            assert response.headers["www-authenticate"] == "Bearer"
+
+
 @pytest.mark.parametrize(
     ("viewer", "agent", "status"),
     [
