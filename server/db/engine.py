@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
@@ -24,9 +24,11 @@ from server.db.faults import connection_faults_unavailable
 from server.db.private_files import create_private_sqlite_file
 from server.db.retry import RetryPolicy
 from server.live.hub import PokeHub
-from server.live.listener import PostgresListener
 from server.live.publish import deliver_committed
 from server.settings import Settings
+
+if TYPE_CHECKING:
+    from server.live.listener import PostgresListener
 
 T = TypeVar("T")
 Work = Callable[[AsyncSession], Awaitable[T]]
@@ -100,6 +102,9 @@ class Database:
         self.pokes = PokeHub()
         self._listener: PostgresListener | None = None
         if self.engine.dialect.name == "postgresql":
+            # Imported here: the driver is a PostgreSQL deployment's, the desktop's demo has none.
+            from server.live.listener import PostgresListener
+
             self._listener = PostgresListener(
                 self.engine.url.render_as_string(hide_password=False), self.pokes
             )

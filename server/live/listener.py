@@ -16,11 +16,10 @@ import random
 import asyncpg
 
 from server.live.hub import PokeHub
-from server.live.poke import Poke
+from server.live.poke import CHANNEL, Poke
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "coachhub_changes"
 CURRENT_SEQUENCE = "SELECT value FROM sync_counters WHERE name = 'changes'"
 FIRST_CONNECT_WAIT = 5.0
 PROBE_INTERVAL = 15.0

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+# The NOTIFY channel pokes travel on between processes (and hosts) over PostgreSQL.
+CHANNEL = "coachhub_changes"
 # PostgreSQL refuses NOTIFY payloads from 8000 bytes; past this a poke names nobody and goes to all.
 MAX_PAYLOAD_BYTES = 7000
 

@@ -14,8 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.live.hub import PokeHub
-from server.live.listener import CHANNEL
-from server.live.poke import Poke
+from server.live.poke import CHANNEL, Poke
 
 AFTER_COMMIT = "pokes_after_commit"
 
