@@ -31,7 +31,7 @@ KPIS = ("aht", "csat", "fcr", "qa", "adherence")
 
 
 # PostgreSQL, the backend of a server with several workers: on SQLite the flooded p95 stays within
-# 3× (9 → 24 ms seen) but not within 2× on two busy cores; that bound is still open there.
+# 3 times (9 → 24 ms seen) but not within twice on two busy cores; that bound is still open there.
 @pytest.fixture(scope="module", params=["postgres"])
 def flood_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
